@@ -8,3 +8,22 @@
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/core/threads.hpp"
+
+#include "lamina/layers/activation.hpp"
+#include "lamina/layers/dense.hpp"
+#include "lamina/layers/dropout.hpp"
+#include "lamina/layers/flatten.hpp"
+
+#include "lamina/losses/binary_crossentropy.hpp"
+#include "lamina/losses/categorical_crossentropy.hpp"
+#include "lamina/losses/mean_squared_error.hpp"
+#include "lamina/losses/sparse_categorical_crossentropy.hpp"
+
+#include "lamina/optimizers/adam.hpp"
+#include "lamina/optimizers/rmsprop.hpp"
+#include "lamina/optimizers/sgd.hpp"
+
+#include "lamina/model/callback.hpp"
+#include "lamina/model/history.hpp"
+#include "lamina/model/metrics.hpp"
+#include "lamina/model/sequential.hpp"

@@ -8,7 +8,7 @@
 // Copies are deep; moves steal the buffer.
 #pragma once
 
-#include <Eigen/Core>
+#include "lamina/core/eigen.hpp"
 
 #include <algorithm>
 #include <cstdlib>

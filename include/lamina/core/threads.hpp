@@ -5,7 +5,7 @@
 // set_num_threads(n) changes it for lamina and Eigen together.
 #pragma once
 
-#include <Eigen/Core>
+#include "lamina/core/eigen.hpp"
 
 #include <string>
 

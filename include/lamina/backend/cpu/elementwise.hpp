@@ -1,0 +1,77 @@
+// lamina/backend/cpu/elementwise.hpp: bias, reductions and activations.
+//
+// Contract: every function works on row-major (rows, cols) data given as
+// tensors whose first dimension is the batch; outputs are preallocated by the
+// caller. Activation derivatives are computed from the activation's output y
+// (not its input), so layers need not keep their pre-activations.
+#pragma once
+
+#include "lamina/core/eigen.hpp"
+
+#include <cmath>
+
+#include "lamina/core/device.hpp"
+#include "lamina/core/tensor.hpp"
+#include "lamina/layers/activation_kind.hpp"
+
+namespace lamina::backend {
+
+// y(r, :) += b for every row r.
+template <class T>
+void add_bias_rows(Cpu, Tensor<T>& y, const Tensor<T>& b) {
+    y.matrix().rowwise() += b.array().matrix().transpose();
+}
+
+// db += sum over rows of dz.
+template <class T>
+void accumulate_column_sums(Cpu, const Tensor<T>& dz, Tensor<T>& db) {
+    db.array().matrix().transpose() += dz.matrix().colwise().sum();
+}
+
+// In-place y = act(y); softmax normalises each row.
+template <class T>
+void activation_forward(Cpu, ActivationKind kind, Tensor<T>& y) {
+    auto a = y.array();
+    switch (kind) {
+        case ActivationKind::Linear: return;
+        case ActivationKind::ReLU: a = a.max(T(0)); return;
+        case ActivationKind::Sigmoid: a = T(1) / (T(1) + (-a).exp()); return;
+        case ActivationKind::Tanh: a = a.tanh(); return;
+        case ActivationKind::Softmax: {
+            auto m = y.matrix();
+            for (Index r = 0; r < m.rows(); ++r) {
+                auto row = m.row(r).array();
+                row = (row - row.maxCoeff()).exp();  // shift by the max: exp never overflows
+                row /= row.sum();
+            }
+            return;
+        }
+    }
+}
+
+// dz = dL/d(pre-activation) from dy = dL/dy and the activation's output y.
+template <class T>
+void activation_backward(Cpu, ActivationKind kind, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dz) {
+    const auto ya = y.array();
+    const auto dya = dy.array();
+    auto dza = dz.array();
+    switch (kind) {
+        case ActivationKind::Linear: dza = dya; return;
+        case ActivationKind::ReLU: dza = (ya > T(0)).select(dya, T(0)); return;
+        case ActivationKind::Sigmoid: dza = dya * ya * (T(1) - ya); return;
+        case ActivationKind::Tanh: dza = dya * (T(1) - ya.square()); return;
+        case ActivationKind::Softmax: {
+            // dz_i = y_i * (dy_i - sum_j dy_j y_j): the softmax Jacobian applied to dy.
+            const auto ym = y.matrix();
+            const auto dym = dy.matrix();
+            auto dzm = dz.matrix();
+            for (Index r = 0; r < ym.rows(); ++r) {
+                const T dot = ym.row(r).dot(dym.row(r));
+                dzm.row(r).array() = ym.row(r).array() * (dym.row(r).array() - dot);
+            }
+            return;
+        }
+    }
+}
+
+}  // namespace lamina::backend

@@ -1,0 +1,159 @@
+// lamina/backend/cpu/losses.hpp: loss values and gradients on the CPU.
+//
+// Contract: pred (B, K) row-major; sparse labels (B,) as T; dense targets
+// (B, K). Each returns the batch-mean loss and, if grad is not null, writes
+// dL/dpred (B, K). Formulas are Keras 3's; comments give the math.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+
+#include "lamina/core/device.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina::backend {
+
+// loss_i = logsumexp(z_i) - z_i[label]; dz = (softmax(z) - onehot) / B.
+// Both come from one pass with the row max subtracted, so logits of 1e4 are fine.
+template <class T>
+T sparse_softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& labels, Tensor<T>* grad) {
+    const Index B = logits.rows(), K = logits.cols();
+    double total = 0;
+    for (Index r = 0; r < B; ++r) {
+        const T* z = logits.data() + r * K;
+        const Index label = static_cast<Index>(labels[r]);
+        const T m = *std::max_element(z, z + K);
+        double sum = 0;
+        for (Index k = 0; k < K; ++k) sum += std::exp(double(z[k] - m));
+        total += std::log(sum) + double(m) - double(z[label]);
+        if (grad) {
+            T* g = grad->data() + r * K;
+            const double inv = 1.0 / (sum * double(B));
+            for (Index k = 0; k < K; ++k) g[k] = T(std::exp(double(z[k] - m)) * inv);
+            g[label] -= T(1.0 / double(B));
+        }
+    }
+    return T(total / double(B));
+}
+
+// Dense-target version: loss_i = logsumexp(z_i) * sum(y_i) - sum_k y_ik z_ik.
+template <class T>
+T softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& target, Tensor<T>* grad) {
+    const Index B = logits.rows(), K = logits.cols();
+    double total = 0;
+    for (Index r = 0; r < B; ++r) {
+        const T* z = logits.data() + r * K;
+        const T* y = target.data() + r * K;
+        const T m = *std::max_element(z, z + K);
+        double sum = 0, ysum = 0, yz = 0;
+        for (Index k = 0; k < K; ++k) {
+            sum += std::exp(double(z[k] - m));
+            ysum += double(y[k]);
+            yz += double(y[k]) * double(z[k]);
+        }
+        const double lse = std::log(sum) + double(m);
+        total += lse * ysum - yz;
+        if (grad) {
+            T* g = grad->data() + r * K;
+            for (Index k = 0; k < K; ++k)
+                g[k] = T((std::exp(double(z[k] - m)) / sum * ysum - double(y[k])) / double(B));
+        }
+    }
+    return T(total / double(B));
+}
+
+// Cross-entropy on probabilities, as Keras: q = p / sum(p), clipped to
+// [eps, 1-eps]; loss_i = -sum_k y_ik log q_ik. With S = sum(p) the gradient
+// is dL/dp_i = (sum_{j unclipped} y_j - [i unclipped] y_i / q_i) / S.
+template <class T>
+T probability_cross_entropy(Cpu, const Tensor<T>& probs, const T* target, bool sparse, const Tensor<T>& labels,
+                            Tensor<T>* grad, double eps) {
+    const Index B = probs.rows(), K = probs.cols();
+    double total = 0;
+    for (Index r = 0; r < B; ++r) {
+        const T* p = probs.data() + r * K;
+        double s = 0;
+        for (Index k = 0; k < K; ++k) s += double(p[k]);
+        if (s <= 0) s = eps;  // all-zero row: every q clips to eps
+        auto y_at = [&](Index k) -> double {
+            if (sparse) return k == static_cast<Index>(labels[r]) ? 1.0 : 0.0;
+            return double(target[r * K + k]);
+        };
+        double y_unclipped = 0;
+        for (Index k = 0; k < K; ++k) {
+            const double y = y_at(k);
+            if (y == 0) continue;
+            const double q = double(p[k]) / s;
+            const double qc = std::clamp(q, eps, 1.0 - eps);
+            total -= y * std::log(qc);
+            if (q > eps && q < 1.0 - eps) y_unclipped += y;
+        }
+        if (grad) {
+            T* g = grad->data() + r * K;
+            for (Index k = 0; k < K; ++k) {
+                const double q = double(p[k]) / s;
+                const bool unclipped = q > eps && q < 1.0 - eps;
+                g[k] = T((y_unclipped - (unclipped ? y_at(k) / q : 0.0)) / s / double(B));
+            }
+        }
+    }
+    return T(total / double(B));
+}
+
+// dL/d(logits) for softmax outputs p under cross-entropy: (p - y * sum(p)) / B
+// (sum(p) is 1 up to rounding; keeping it makes this the exact derivative of
+// the unclipped loss).
+template <class T>
+void softmax_logit_gradient(Cpu, const Tensor<T>& probs, const T* target, bool sparse, const Tensor<T>& labels,
+                            Tensor<T>& grad) {
+    const Index B = probs.rows(), K = probs.cols();
+    for (Index r = 0; r < B; ++r) {
+        const T* p = probs.data() + r * K;
+        T* g = grad.data() + r * K;
+        double ysum = 0;
+        for (Index k = 0; k < K; ++k) ysum += sparse ? (k == static_cast<Index>(labels[r]) ? 1.0 : 0.0) : double(target[r * K + k]);
+        for (Index k = 0; k < K; ++k) {
+            const double y = sparse ? (k == static_cast<Index>(labels[r]) ? 1.0 : 0.0) : double(target[r * K + k]);
+            g[k] = T((double(p[k]) * ysum - y) / double(B));
+        }
+    }
+}
+
+// Binary cross-entropy, mean over all B*K elements.
+// From logits z: max(z, 0) - z y + log(1 + exp(-|z|)); dz = (sigmoid(z) - y) / (B K).
+// From probabilities p (clipped): -(y log p + (1 - y) log(1 - p)).
+template <class T>
+T binary_cross_entropy(Cpu, const Tensor<T>& pred, const Tensor<T>& target, bool from_logits, Tensor<T>* grad,
+                       double eps) {
+    const Index n = pred.size();
+    double total = 0;
+    for (Index i = 0; i < n; ++i) {
+        const double x = double(pred[i]), y = double(target[i]);
+        if (from_logits) {
+            total += std::max(x, 0.0) - x * y + std::log1p(std::exp(-std::abs(x)));
+            if (grad) {
+                const double s = x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
+                (*grad)[i] = T((s - y) / double(n));
+            }
+        } else {
+            const double p = std::clamp(x, eps, 1.0 - eps);
+            total -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
+            if (grad) {
+                const bool unclipped = x > eps && x < 1.0 - eps;
+                (*grad)[i] = unclipped ? T((p - y) / (p * (1.0 - p)) / double(n)) : T(0);
+            }
+        }
+    }
+    return T(total / double(n));
+}
+
+// Mean squared error over all B*K elements; d = 2 (p - y) / (B K).
+template <class T>
+T mean_squared_error(Cpu, const Tensor<T>& pred, const Tensor<T>& target, Tensor<T>* grad) {
+    const Index n = pred.size();
+    const auto diff = pred.array() - target.array();
+    if (grad) grad->array() = diff * T(2.0 / double(n));
+    return T(diff.square().template cast<double>().sum() / double(n));
+}
+
+}  // namespace lamina::backend

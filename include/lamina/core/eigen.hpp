@@ -1,0 +1,21 @@
+// lamina/core/eigen.hpp: the one place lamina includes Eigen.
+//
+// GCC 12.2 (Debian 12's compiler) warns "__Y is used uninitialized" inside
+// its own avx512fintrin.h whenever Eigen's AVX-512 transposes are inlined
+// (GCC bug 105593, fixed in 12.3). The warning is located in the intrinsic
+// header, so silencing it around this include removes exactly that false
+// positive and keeps -Wuninitialized for everyone's own code.
+#pragma once
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#endif
+
+#include <Eigen/Core>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

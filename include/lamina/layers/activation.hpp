@@ -1,0 +1,85 @@
+// lamina/layers/activation.hpp: Activation(kind) as a layer of its own.
+//
+// Contract: y = act(x) elementwise (softmax: over each sample's features);
+// output shape = input shape; no parameters. Softmax needs a rank-1 sample.
+#pragma once
+
+#include <string>
+
+#include "lamina/backend/cpu/elementwise.hpp"
+#include "lamina/layers/activation_kind.hpp"
+#include "lamina/layers/layer.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class ActivationLayer : public Layer<T, Device> {
+public:
+    using typename Layer<T, Device>::TensorType;
+    explicit ActivationLayer(ActivationKind kind) : kind_(kind) {}
+
+    std::string type() const override { return kind_ == ActivationKind::Softmax ? "Softmax" : "Activation"; }
+    Shape build(const Shape& input, Rng&) override {
+        if (kind_ == ActivationKind::Softmax && input.rank() != 1)
+            throw ShapeError(ErrorId::shape_mismatch, this->who() + ": softmax needs flat samples (None, features), got " +
+                                                          input.keras_str() + "; add Flatten() before it");
+        return this->finish_build(input, input);
+    }
+    void infer(const TensorType& x, TensorType& y) const override {
+        y = x;
+        backend::activation_forward(Device{}, kind_, y);
+    }
+    void backward(const TensorType&, const TensorType& y, const TensorType& dy, TensorType* dx) override {
+        if (!dx) return;
+        if (logit_gradient_) *dx = dy;
+        else backend::activation_backward(Device{}, kind_, y, dy, *dx);
+    }
+    bool set_logit_gradient(bool enable) override {
+        logit_gradient_ = enable && kind_ == ActivationKind::Softmax;
+        return logit_gradient_;
+    }
+    LayerConfig config() const override { return {{"activation", to_string(kind_)}}; }
+    ActivationKind kind() const noexcept { return kind_; }
+
+private:
+    ActivationKind kind_;
+    bool logit_gradient_ = false;
+};
+
+// Keras's layers.Activation("relu"); also the activation argument of Dense:
+// Dense(128, Activation::ReLU) or Dense(128, "relu").
+struct Activation {
+    static constexpr ActivationKind Linear = ActivationKind::Linear;
+    static constexpr ActivationKind ReLU = ActivationKind::ReLU;
+    static constexpr ActivationKind Sigmoid = ActivationKind::Sigmoid;
+    static constexpr ActivationKind Tanh = ActivationKind::Tanh;
+    static constexpr ActivationKind Softmax = ActivationKind::Softmax;
+
+    ActivationKind kind = ActivationKind::Linear;
+    std::string name;
+
+    Activation(ActivationKind k = ActivationKind::Linear, std::string layer_name = {})
+        : kind(k), name(std::move(layer_name)) {}
+    Activation(const char* act, std::string layer_name = {})
+        : kind(activation_from_string(act)), name(std::move(layer_name)) {}
+    Activation(const std::string& act, std::string layer_name = {})
+        : kind(activation_from_string(act)), name(std::move(layer_name)) {}
+
+    template <class T, class Device>
+    LayerPtr<T, Device> make() const {
+        auto layer = std::make_unique<ActivationLayer<T, Device>>(kind);
+        layer->set_name(name);
+        return layer;
+    }
+};
+
+// Keras's layers.Softmax(): the same layer as Activation("softmax").
+struct Softmax {
+    std::string name;
+    template <class T, class Device>
+    LayerPtr<T, Device> make() const {
+        return Activation(ActivationKind::Softmax, name).make<T, Device>();
+    }
+};
+
+}  // namespace lamina

@@ -1,0 +1,78 @@
+// lamina/layers/dropout.hpp: inverted dropout.
+//
+// Contract: in training, each element is zeroed with probability `rate` and
+// the survivors are scaled by 1/(1-rate), so inference is the identity.
+// The mask comes from the layer's own Rng, seeded from the model's seed at
+// build: same seed, same masks. Workspace: the mask (batch, features).
+#pragma once
+
+#include <string>
+
+#include "lamina/layers/layer.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class DropoutLayer : public Layer<T, Device> {
+public:
+    using typename Layer<T, Device>::TensorType;
+    explicit DropoutLayer(double rate) : rate_(rate) {}
+
+    std::string type() const override { return "Dropout"; }
+    Shape build(const Shape& input, Rng& rng) override {
+        if (!(rate_ >= 0.0 && rate_ < 1.0))
+            throw ConfigError(ErrorId::config_argument,
+                              this->who() + ": rate must be in [0, 1), got " + std::to_string(rate_));
+        rng_.seed(rng.next_u64());
+        return this->finish_build(input, input);
+    }
+    void reserve(Index batch) override { mask_.reserve(batch * this->input_shape().size()); }
+
+    void infer(const TensorType& x, TensorType& y) const override { y = x; }
+
+    void forward(const TensorType& x, TensorType& y, Mode mode) override {
+        if (mode == Mode::Inference || rate_ == 0.0) {
+            active_ = false;
+            infer(x, y);
+            return;
+        }
+        active_ = true;
+        mask_.resize(x.shape());
+        const T scale = T(1) / T(1 - rate_);
+        // 24 random bits per element: the threshold test is exact to 6e-8.
+        const std::uint64_t threshold = static_cast<std::uint64_t>(rate_ * double(1 << 24));
+        T* m = mask_.data();
+        for (Index i = 0; i < mask_.size(); ++i) m[i] = (rng_.next_u64() >> 40) >= threshold ? scale : T(0);
+        y.array() = x.array() * mask_.array();
+    }
+
+    void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
+        if (!dx) return;
+        if (active_) dx->array() = dy.array() * mask_.array();
+        else *dx = dy;
+    }
+
+    LayerConfig config() const override { return {{"rate", std::to_string(rate_)}}; }
+    Rng& rng() noexcept { return rng_; }
+
+private:
+    double rate_;
+    Rng rng_;
+    TensorType mask_;  // (batch, features): 0 or 1/(1-rate)
+    bool active_ = false;
+};
+
+// Keras's layers.Dropout(rate).
+struct Dropout {
+    double rate;
+    std::string name;
+    explicit Dropout(double rate_, std::string name_ = {}) : rate(rate_), name(std::move(name_)) {}
+    template <class T, class Device>
+    LayerPtr<T, Device> make() const {
+        auto layer = std::make_unique<DropoutLayer<T, Device>>(rate);
+        layer->set_name(name);
+        return layer;
+    }
+};
+
+}  // namespace lamina

@@ -1,0 +1,104 @@
+// lamina/layers/layer.hpp: the interface every layer implements.
+//
+// Contract (shapes are per sample: a layer never sees the batch size at build):
+//   build(input)   -> output shape; creates and initialises the parameters.
+//                     A wrong input shape throws ShapeError naming the layer.
+//   reserve(batch) allocates every workspace for batches up to `batch`; after
+//                  it, forward/backward do no heap allocation.
+//   infer(x, y)    inference forward pass; const, so it is safe from many threads.
+//   forward(x, y, mode) training-aware forward pass (Dropout differs); the
+//                  default is infer().
+//   backward(x, y, dy, dx) given the forward's x and y and dL/dy, adds dL/dW
+//                  into each Param's grad and, when dx is not null, writes dL/dx.
+// The caller (Sequential) sizes y and dx to (batch, output/input shape).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "lamina/core/device.hpp"
+#include "lamina/core/error.hpp"
+#include "lamina/core/random.hpp"
+#include "lamina/core/shape.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina {
+
+enum class Mode { Inference, Training };
+
+// A trainable array, its gradient, and the optimizer's per-array state.
+template <class T, class Device = Cpu>
+struct Param {
+    std::string name;                   // "kernel", "bias"
+    Tensor<T, Device> value;
+    Tensor<T, Device> grad;             // same shape as value
+    std::vector<Tensor<T, Device>> slots;  // optimizer state (momenta...), named by Optimizer::slot_names()
+    bool trainable = true;
+};
+
+// A layer's hyper-parameters as ordered key/value text, for summary() and
+// model files.
+using LayerConfig = std::vector<std::pair<std::string, std::string>>;
+
+template <class T, class Device = Cpu>
+class Layer {
+public:
+    using TensorType = Tensor<T, Device>;
+
+    virtual ~Layer() = default;
+
+    // Keras class name: "Dense", "Flatten", ...
+    virtual std::string type() const = 0;
+    virtual Shape build(const Shape& input, Rng& rng) = 0;
+    virtual void reserve(Index /*batch*/) {}
+    virtual void infer(const TensorType& x, TensorType& y) const = 0;
+    virtual void forward(const TensorType& x, TensorType& y, Mode /*mode*/) { infer(x, y); }
+    virtual void backward(const TensorType& x, const TensorType& y, const TensorType& dy, TensorType* dx) = 0;
+    virtual std::vector<Param<T, Device>*> params() { return {}; }
+    virtual LayerConfig config() const { return {}; }
+
+    // A layer whose output is a softmax may agree to receive dL/d(logits)
+    // in backward() instead of dL/dy: cross-entropy then skips the softmax
+    // Jacobian entirely (exact, cheaper, and free of the 1/p blow-up).
+    // Returns whether the layer now expects logit gradients.
+    virtual bool set_logit_gradient(bool /*enable*/) { return false; }
+
+    const std::string& name() const noexcept { return name_; }
+    void set_name(std::string name) { name_ = std::move(name); }
+    bool built() const noexcept { return built_; }
+    const Shape& input_shape() const noexcept { return input_shape_; }
+    const Shape& output_shape() const noexcept { return output_shape_; }
+
+    std::vector<const Param<T, Device>*> params() const {
+        auto ps = const_cast<Layer*>(this)->params();
+        return {ps.begin(), ps.end()};
+    }
+    Index count_params() const {
+        Index n = 0;
+        for (const auto* p : params()) n += p->value.size();
+        return n;
+    }
+
+protected:
+    // Called by build() implementations once the shapes are known.
+    Shape finish_build(const Shape& input, const Shape& output) {
+        input_shape_ = input;
+        output_shape_ = output;
+        built_ = true;
+        return output;
+    }
+    // "Dense 'dense_1'": how every error message names a layer.
+    std::string who() const { return type() + " '" + name_ + "'"; }
+
+private:
+    std::string name_;
+    Shape input_shape_, output_shape_;
+    bool built_ = false;
+};
+
+template <class T, class Device = Cpu>
+using LayerPtr = std::unique_ptr<Layer<T, Device>>;
+
+}  // namespace lamina

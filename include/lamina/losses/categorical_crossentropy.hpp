@@ -1,0 +1,50 @@
+// lamina/losses/categorical_crossentropy.hpp
+//
+// Contract: pred (batch, K) logits (from_logits) or probabilities; target
+// (batch, K), usually one-hot from datasets::to_categorical. Keras's
+// CategoricalCrossentropy; "accuracy" resolves to categorical accuracy.
+#pragma once
+
+#include "lamina/backend/cpu/losses.hpp"
+#include "lamina/losses/loss.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class CategoricalCrossentropyLoss : public Loss<T, Device> {
+public:
+    using typename Loss<T, Device>::TensorType;
+    explicit CategoricalCrossentropyLoss(bool from_logits) : from_logits_(from_logits) {}
+
+    std::string name() const override { return "categorical_crossentropy"; }
+    void check_targets(const Shape& output, const TensorType& targets) const override {
+        detail::require_output_rank1(name(), output);
+        detail::check_target_rows(name(), output, targets);
+    }
+    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
+        if (from_logits_) return backend::softmax_cross_entropy(Device{}, pred, target, grad);
+        return backend::probability_cross_entropy(Device{}, pred, target.data(), false, target, grad,
+                                                  detail::prob_epsilon);
+    }
+    bool supports_logit_gradient() const override { return !from_logits_; }
+    bool logit_gradient(const TensorType& probs, const TensorType& target, TensorType& grad) const override {
+        if (from_logits_) return false;
+        backend::softmax_logit_gradient(Device{}, probs, target.data(), false, target, grad);
+        return true;
+    }
+    AccuracyKind accuracy_kind() const override { return AccuracyKind::Categorical; }
+
+private:
+    bool from_logits_;
+};
+
+struct CategoricalCrossentropy {
+    bool from_logits = false;
+    explicit CategoricalCrossentropy(bool from_logits_ = false) : from_logits(from_logits_) {}
+    template <class T, class Device>
+    LossPtr<T, Device> make() const {
+        return std::make_unique<CategoricalCrossentropyLoss<T, Device>>(from_logits);
+    }
+};
+
+}  // namespace lamina

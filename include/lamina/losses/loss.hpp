@@ -1,0 +1,80 @@
+// lamina/losses/loss.hpp: the interface every loss implements.
+//
+// Contract: pred is the model output (batch, K); target is (batch,) integer
+// class ids held as T for the sparse losses, else (batch, K). compute()
+// returns the batch mean (Keras's "sum_over_batch_size" reduction) and, when
+// grad is not null, writes dL/dpred (batch, K), already divided by the batch.
+// check_targets() validates shapes and label ranges before training starts.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "lamina/core/device.hpp"
+#include "lamina/core/error.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina {
+
+// Which accuracy metric Keras's "accuracy" resolves to for this loss.
+enum class AccuracyKind { SparseCategorical, Categorical, Binary, None };
+
+template <class T, class Device = Cpu>
+class Loss {
+public:
+    using TensorType = Tensor<T, Device>;
+    virtual ~Loss() = default;
+
+    // Keras's name: "sparse_categorical_crossentropy", ...
+    virtual std::string name() const = 0;
+    // output: the model's per-sample output shape; targets: all of y.
+    virtual void check_targets(const Shape& output, const TensorType& targets) const = 0;
+    virtual T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const = 0;
+    virtual AccuracyKind accuracy_kind() const = 0;
+    // Per-sample shape the targets must have, given the model's output shape.
+    virtual Shape target_shape(const Shape& output) const { return output; }
+
+    // Cross-entropy on softmax probabilities can hand the model dL/d(logits)
+    // = (p - y) / batch directly; returns false where that does not apply.
+    virtual bool logit_gradient(const TensorType& /*probs*/, const TensorType& /*target*/, TensorType& /*grad*/) const {
+        return false;
+    }
+    virtual bool supports_logit_gradient() const { return false; }
+};
+
+template <class T, class Device = Cpu>
+using LossPtr = std::unique_ptr<Loss<T, Device>>;
+
+namespace detail {
+// Probabilities are clipped to [eps, 1 - eps] as Keras does (its epsilon()).
+constexpr double prob_epsilon = 1e-7;
+
+inline void require_output_rank1(const std::string& loss, const Shape& output) {
+    if (output.rank() != 1)
+        throw ShapeError(ErrorId::shape_mismatch, loss + ": the model's output must be (None, classes), got " +
+                                                      output.keras_str() + "; add Flatten() or Dense before the loss");
+}
+
+template <class T>
+void check_target_rows(const std::string& loss, const Shape& expected_sample, const Tensor<T>& targets) {
+    if (targets.shape().without_batch() != expected_sample &&
+        !(expected_sample.rank() == 0 && targets.shape().rank() == 2 && targets.shape()[1] == 1))
+        throw ShapeError(ErrorId::shape_mismatch, loss + ": targets must have shape " +
+                                                      expected_sample.with_batch(targets.rows()).str() + ", got " +
+                                                      targets.shape().str());
+}
+
+// Sparse labels must be whole numbers in [0, classes).
+template <class T>
+void check_class_ids(const std::string& loss, const Tensor<T>& labels, Index classes) {
+    for (Index i = 0; i < labels.size(); ++i) {
+        const T v = labels[i];
+        if (!(v >= T(0) && v < T(classes)) || v != static_cast<T>(static_cast<Index>(v)))
+            throw ConfigError(ErrorId::config_label, loss + ": label " + std::to_string(double(v)) + " at index " +
+                                                         std::to_string(i) + " is not a class id in [0, " +
+                                                         std::to_string(classes) + ")");
+    }
+}
+}  // namespace detail
+
+}  // namespace lamina

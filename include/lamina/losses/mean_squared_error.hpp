@@ -1,0 +1,33 @@
+// lamina/losses/mean_squared_error.hpp
+//
+// Contract: pred and target (batch, ...) of the same shape; mean of the
+// squared differences over all elements. No accuracy metric.
+#pragma once
+
+#include "lamina/backend/cpu/losses.hpp"
+#include "lamina/losses/loss.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class MeanSquaredErrorLoss : public Loss<T, Device> {
+public:
+    using typename Loss<T, Device>::TensorType;
+    std::string name() const override { return "mean_squared_error"; }
+    void check_targets(const Shape& output, const TensorType& targets) const override {
+        detail::check_target_rows(name(), output, targets);
+    }
+    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
+        return backend::mean_squared_error(Device{}, pred, target, grad);
+    }
+    AccuracyKind accuracy_kind() const override { return AccuracyKind::None; }
+};
+
+struct MeanSquaredError {
+    template <class T, class Device>
+    LossPtr<T, Device> make() const {
+        return std::make_unique<MeanSquaredErrorLoss<T, Device>>();
+    }
+};
+
+}  // namespace lamina

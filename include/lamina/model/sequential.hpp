@@ -1,0 +1,623 @@
+// lamina/model/sequential.hpp: Keras's Sequential model.
+//
+// Contract:
+//   add(layer spec)           appends a layer; names default to Keras's ("dense", "dense_1").
+//   build(sample shape)       optional; otherwise the first fit/predict builds from x.
+//                             Shape errors name the layer.
+//   compile(opt, loss, {metrics})  optimizer and loss as objects or Keras strings.
+//   fit(x, y, options)        x (N, ...) host tensor; y (N,) class ids (int or T) or
+//                             (N, K) targets. Buffers are sized for batch_size once,
+//                             so a steady-state step does no heap allocation.
+//   evaluate / predict        const, with their own buffers: safe from many threads.
+// All arguments are validated before any training: errors are lamina::Error.
+#pragma once
+
+#include <algorithm>
+#include <any>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "lamina/core/error.hpp"
+#include "lamina/core/random.hpp"
+#include "lamina/core/tensor.hpp"
+#include "lamina/layers/layer.hpp"
+#include "lamina/losses/make_loss.hpp"
+#include "lamina/model/callback.hpp"
+#include "lamina/model/history.hpp"
+#include "lamina/model/metrics.hpp"
+#include "lamina/model/progress.hpp"
+#include "lamina/model/summary.hpp"
+#include "lamina/optimizers/make_optimizer.hpp"
+
+namespace lamina {
+
+// Training targets: a T tensor is used in place; integer labels (as
+// datasets::load_mnist returns) are converted to T once.
+template <class T>
+class Targets {
+public:
+    Targets(const Tensor<T>& y) : ref_(&y) {}
+    template <class I, class = std::enable_if_t<std::is_integral_v<I>>>
+    Targets(const Tensor<I>& y) : owned_(y.template cast<T>()), ref_(&*owned_) {}
+    Targets(const Targets& o) : owned_(o.owned_), ref_(o.owned_ ? &*owned_ : o.ref_) {}
+    Targets& operator=(const Targets&) = delete;
+    const Tensor<T>& get() const noexcept { return *ref_; }
+
+private:
+    std::optional<Tensor<T>> owned_;
+    const Tensor<T>* ref_;
+};
+
+// Held by value: the model reads it only during fit().
+template <class T>
+struct ValidationData {
+    Tensor<T> x;
+    Tensor<T> y;
+    ValidationData(const Tensor<T>& x_, Targets<T> y_) : x(x_), y(y_.get()) {}
+};
+
+// Keras's fit() keyword arguments. An aggregate: C++20 code can write
+// fit(x, y, {.epochs = 5, .batch_size = 32}).
+template <class T = float>
+struct FitOptions {
+    int epochs = 1;
+    Index batch_size = 32;
+    bool shuffle = true;
+    double validation_split = 0.0;  // the last fraction of x/y, taken before shuffling
+    std::optional<ValidationData<T>> validation_data;  // overrides validation_split
+    int verbose = 1;                // 0 silent, 1 progress bar, 2 one line per epoch
+    int initial_epoch = 0;
+    std::optional<std::uint64_t> seed;  // reseeds shuffling and dropout
+    std::vector<CallbackHandle> callbacks;
+};
+
+// evaluate()'s result: auto [loss, accuracy] = model.evaluate(x, y);
+struct Evaluation {
+    double loss = 0;
+    std::map<std::string, double> metrics;
+    double accuracy() const {
+        auto it = metrics.find("accuracy");
+        if (it == metrics.end())
+            throw ConfigError(ErrorId::config_state, "evaluate: the model was compiled without the accuracy metric");
+        return it->second;
+    }
+    template <std::size_t I>
+    double get() const {
+        static_assert(I < 2, "Evaluation unpacks as auto [loss, accuracy]");
+        if constexpr (I == 0) return loss;
+        else return accuracy();
+    }
+};
+
+template <class T = float, class Device = Cpu>
+class Sequential : public TrainingControl {
+    static_assert(std::is_floating_point_v<T>, "Sequential<T>: T must be float or double");
+
+public:
+    using TensorType = Tensor<T, Device>;
+    using HostTensor = Tensor<T, Cpu>;
+    using Options = FitOptions<T>;
+
+    explicit Sequential(std::string name = "sequential", std::uint64_t seed = 0) : name_(std::move(name)), rng_(seed) {}
+
+    // Seeds weight initialisation (at build), shuffling and dropout.
+    void set_seed(std::uint64_t seed) { rng_.seed(seed); }
+
+    template <class Spec, class = decltype(std::declval<const Spec&>().template make<T, Device>())>
+    Sequential& add(const Spec& spec) {
+        return add(spec.template make<T, Device>());
+    }
+    Sequential& add(LayerPtr<T, Device> layer) {
+        if (!layer) throw ConfigError(ErrorId::config_argument, "Sequential::add: null layer");
+        if (built_)
+            throw ConfigError(ErrorId::config_state, "Sequential::add: the model is already built; add layers first");
+        if (layer->name().empty()) layer->set_name(unique_name(snake_case(layer->type())));
+        for (const auto& l : layers_)
+            if (l->name() == layer->name())
+                throw ConfigError(ErrorId::config_argument,
+                                  "Sequential::add: a layer named '" + layer->name() + "' already exists");
+        layers_.push_back(std::move(layer));
+        return *this;
+    }
+
+    // Builds every layer for samples of `sample_shape` (no batch dimension),
+    // e.g. Shape{1, 28, 28}.
+    void build(const Shape& sample_shape) {
+        if (layers_.empty()) throw ConfigError(ErrorId::config_state, "Sequential::build: the model has no layers");
+        if (sample_shape.rank() < 1 || sample_shape.size() == 0)
+            throw ShapeError(ErrorId::shape_rank, "Sequential::build: invalid input shape " + sample_shape.keras_str());
+        Shape s = sample_shape;
+        for (auto& l : layers_) s = l->build(s, rng_);
+        input_shape_ = sample_shape;
+        built_ = true;
+        first_trainable_ = layers_.size();
+        for (std::size_t i = 0; i < layers_.size(); ++i)
+            if (!layers_[i]->params().empty()) {
+                first_trainable_ = i;
+                break;
+            }
+        if (optimizer_) optimizer_->build(all_params());
+        configure_logit_gradient();
+    }
+    bool built() const noexcept { return built_; }
+
+    template <class Opt, class L>
+    void compile(const Opt& optimizer, const L& loss, std::vector<Metric> metrics = {}) {
+        optimizer_ = to_optimizer(optimizer);
+        loss_ = to_loss(loss);
+        metric_names_.clear();
+        for (const auto& m : metrics) metric_names_.push_back(m.name);
+        if (built_) {
+            optimizer_->build(all_params());
+            configure_logit_gradient();
+        }
+    }
+    bool compiled() const noexcept { return optimizer_ && loss_; }
+
+    History fit(const HostTensor& x, Targets<T> y_targets, const Options& options = {}) {
+        const HostTensor& y = y_targets.get();
+        require_compiled("fit");
+        check_fit_options(options);
+        check_data("fit", x, y);
+
+        // Keras takes the validation split from the end, before shuffling.
+        Index n_train = x.rows();
+        const HostTensor* vx = nullptr;
+        const HostTensor* vy = nullptr;
+        HostTensor split_x, split_y;
+        if (options.validation_data) {
+            vx = &options.validation_data->x;
+            vy = &options.validation_data->y;
+            check_data("fit (validation_data)", *vx, *vy);
+        } else if (options.validation_split > 0) {
+            n_train = static_cast<Index>(std::floor(double(x.rows()) * (1.0 - options.validation_split)));
+            if (n_train < 1 || n_train == x.rows())
+                throw ConfigError(ErrorId::config_argument,
+                                  "fit: validation_split " + std::to_string(options.validation_split) + " of " +
+                                      std::to_string(x.rows()) + " samples leaves an empty training or validation set");
+            split_x = x.slice_rows(n_train, x.rows() - n_train);
+            split_y = y.slice_rows(n_train, y.rows() - n_train);
+            vx = &split_x;
+            vy = &split_y;
+        }
+
+        if (options.seed) rng_.seed(*options.seed);
+        const Index batch_size = std::min(options.batch_size, n_train);
+        reserve(batch_size, x.shape(), y.shape());
+
+        std::vector<Index> order(static_cast<std::size_t>(n_train));
+        std::iota(order.begin(), order.end(), Index(0));
+        const Index steps = (n_train + batch_size - 1) / batch_size;
+
+        History history;
+        history.params = {options.epochs, steps, options.verbose};
+        stop_ = false;
+        const bool terminal = stdout_is_terminal();
+        for (auto& cb : options.callbacks) cb->on_train_begin(*this, {});
+
+        for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_; ++epoch) {
+            if (options.verbose > 0) std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
+            for (auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch, {});
+            if (options.shuffle) rng_.shuffle(order.begin(), order.end());
+
+            ProgressBar bar(steps, options.verbose, terminal, std::cout);
+            double loss_sum = 0;
+            Index correct = 0, seen = 0, seen_elements = 0;
+            Logs batch_logs;
+            for (Index step = 0; step < steps; ++step) {
+                const Index first = step * batch_size;
+                const Index count = std::min(batch_size, n_train - first);
+                for (auto& cb : options.callbacks) cb->on_train_batch_begin(*this, step, batch_logs);
+                gather(x, order.data() + first, count, acts_[0]);
+                gather(y, order.data() + first, count, batch_y_);
+                const T batch_loss = train_step();
+                loss_sum += double(batch_loss) * double(count);
+                seen += count;
+                if (has_accuracy()) {
+                    correct += count_batch_correct(acts_.back(), batch_y_);
+                    seen_elements += accuracy_denominator(acts_.back());
+                }
+                const auto values = running_values(loss_sum, seen, correct, seen_elements);
+                if (!options.callbacks.empty()) {
+                    batch_logs = Logs(values.begin(), values.end());
+                    for (auto& cb : options.callbacks) cb->on_train_batch_end(*this, step, batch_logs);
+                }
+                bar.update(step + 1, values);
+                if (stop_) break;
+            }
+
+            auto values = running_values(loss_sum, seen, correct, seen_elements);
+            if (vx) {
+                const Evaluation val = evaluate_impl(*vx, *vy, batch_size);
+                values.emplace_back("val_loss", val.loss);
+                for (const auto& [k, v] : val.metrics) values.emplace_back("val_" + k, v);
+            }
+            bar.finish(values);
+            history.epoch.push_back(epoch);
+            for (const auto& [k, v] : values) history.history[k].push_back(v);
+            const Logs logs(values.begin(), values.end());
+            for (auto& cb : options.callbacks) cb->on_epoch_end(*this, epoch, logs);
+        }
+        for (auto& cb : options.callbacks) cb->on_train_end(*this, {});
+        return history;
+    }
+
+    Evaluation evaluate(const HostTensor& x, Targets<T> y, Index batch_size = 32) const {
+        require_compiled("evaluate");
+        if (batch_size < 1)
+            throw ConfigError(ErrorId::config_argument,
+                              "evaluate: batch_size must be >= 1, got " + std::to_string(batch_size));
+        check_data("evaluate", x, y.get());
+        return evaluate_impl(x, y.get(), batch_size);
+    }
+
+    // Output of the last layer for every sample: (N, ...).
+    HostTensor predict(const HostTensor& x, Index batch_size = 32) const {
+        if (batch_size < 1)
+            throw ConfigError(ErrorId::config_argument,
+                              "predict: batch_size must be >= 1, got " + std::to_string(batch_size));
+        if (!built_) const_cast<Sequential*>(this)->build_from(x, "predict");
+        check_input("predict", x);
+        HostTensor out(output_shape().with_batch(x.rows()));
+        std::vector<TensorType> acts;
+        HostTensor batch;
+        for (Index first = 0; first < x.rows(); first += batch_size) {
+            const Index count = std::min(batch_size, x.rows() - first);
+            slice_into(x, first, count, batch);
+            const TensorType& y = infer_batch(batch, acts);
+            std::memcpy(out.data() + first * out.cols(), y.data(), static_cast<std::size_t>(y.size()) * sizeof(T));
+        }
+        return out;
+    }
+
+    void summary(std::ostream& out = std::cout) const { out << summary_string(); }
+    std::string summary_string() const {
+        if (!built_)
+            throw ConfigError(ErrorId::config_state,
+                              "summary: the model '" + name_ +
+                                  "' is not built yet; call build(Shape{...}) with the sample shape, or fit() first");
+        std::vector<SummaryRow> rows;
+        for (const auto& l : layers_) {
+            Index trainable = 0;
+            for (const auto* p : std::as_const(*l).params())
+                if (p->trainable) trainable += p->value.size();
+            rows.push_back({l->name(), l->type(), l->output_shape().keras_str(), l->count_params(), trainable});
+        }
+        return summary_table(name_, rows);
+    }
+
+    std::size_t size() const noexcept { return layers_.size(); }
+    Layer<T, Device>& layer(std::size_t i) { return *layers_.at(check_layer_index(i)); }
+    const Layer<T, Device>& layer(std::size_t i) const { return *layers_.at(check_layer_index(i)); }
+    Layer<T, Device>& get_layer(const std::string& name) {
+        return const_cast<Layer<T, Device>&>(std::as_const(*this).get_layer(name));
+    }
+    const Layer<T, Device>& get_layer(const std::string& name) const {
+        std::string known;
+        for (const auto& l : layers_) {
+            if (l->name() == name) return *l;
+            known += (known.empty() ? "" : ", ") + l->name();
+        }
+        throw ConfigError(ErrorId::config_argument, "get_layer: no layer named '" + name + "' (layers: " + known + ")");
+    }
+
+    const Shape& input_shape() const { return input_shape_; }
+    Shape output_shape() const {
+        if (!built_) throw ConfigError(ErrorId::config_state, "output_shape: the model is not built yet");
+        return layers_.back()->output_shape();
+    }
+    Index count_params() const {
+        Index n = 0;
+        for (const auto& l : layers_) n += l->count_params();
+        return n;
+    }
+
+    // Every parameter array, layer by layer, kernel before bias, as Keras.
+    std::vector<HostTensor> get_weights() const {
+        std::vector<HostTensor> w;
+        for (const auto& l : layers_)
+            for (const auto* p : std::as_const(*l).params()) w.push_back(p->value);
+        return w;
+    }
+    void set_weights(const std::vector<HostTensor>& weights) {
+        auto params = all_params();
+        if (weights.size() != params.size())
+            throw ShapeError(ErrorId::shape_weights, "set_weights: the model has " + std::to_string(params.size()) +
+                                                         " weight arrays, got " + std::to_string(weights.size()));
+        for (std::size_t i = 0; i < params.size(); ++i)
+            if (weights[i].shape() != params[i]->value.shape())
+                throw ShapeError(ErrorId::shape_weights, "set_weights: array " + std::to_string(i) + " (" +
+                                                             params[i]->name + ") must be " +
+                                                             params[i]->value.shape().str() + ", got " +
+                                                             weights[i].shape().str());
+        for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = weights[i];
+    }
+
+    std::vector<Param<T, Device>*> all_params() {
+        std::vector<Param<T, Device>*> ps;
+        for (auto& l : layers_)
+            for (auto* p : l->params()) ps.push_back(p);
+        return ps;
+    }
+
+    Optimizer<T, Device>& optimizer() {
+        require_compiled("optimizer");
+        return *optimizer_;
+    }
+    const Loss<T, Device>& loss() const {
+        require_compiled("loss");
+        return *loss_;
+    }
+    const std::string& name() const noexcept { return name_; }
+
+    // TrainingControl, for callbacks.
+    void stop_training() override { stop_ = true; }
+    bool stop_requested() const override { return stop_; }
+    double learning_rate() const override {
+        require_compiled("learning_rate");
+        return optimizer_->learning_rate();
+    }
+    void set_learning_rate(double lr) override {
+        require_compiled("set_learning_rate");
+        optimizer_->set_learning_rate(lr);
+    }
+    std::any weights_snapshot() const override { return get_weights(); }
+    void restore_weights(const std::any& snapshot) override {
+        set_weights(std::any_cast<const std::vector<HostTensor>&>(snapshot));
+    }
+
+private:
+    // ---- one training step on acts_[0]/batch_y_; returns the batch loss ----
+    T train_step() {
+        for (auto* p : params_cache_) p->grad.set_zero();
+        const Index batch = acts_[0].rows();
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            acts_[i + 1].resize(layers_[i]->output_shape().with_batch(batch));
+            layers_[i]->forward(acts_[i], acts_[i + 1], Mode::Training);
+        }
+        TensorType& pred = acts_.back();
+        TensorType& dpred = grads_.back();
+        dpred.resize(pred.shape());
+        T loss;
+        if (logit_gradient_) {
+            loss = loss_->compute(pred, batch_y_, nullptr);
+            loss_->logit_gradient(pred, batch_y_, dpred);
+        } else {
+            loss = loss_->compute(pred, batch_y_, &dpred);
+        }
+        // Layers before the first one with parameters need no backward pass at
+        // all, and the first one needs no dx.
+        for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
+            TensorType* dx = nullptr;
+            if (i > first_trainable_) {
+                grads_[i].resize(acts_[i].shape());
+                dx = &grads_[i];
+            }
+            layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], dx);
+        }
+        optimizer_->step(params_cache_);
+        return loss;
+    }
+
+    // Sizes every buffer for `batch` once: the steady-state step allocates nothing.
+    void reserve(Index batch, const Shape& x_shape, const Shape& y_shape) {
+        if (!built_) build(x_shape.without_batch());
+        acts_.resize(layers_.size() + 1);
+        grads_.resize(layers_.size() + 1);
+        acts_[0].reserve(batch * x_shape.sample_size());
+        batch_y_.reserve(batch * y_shape.sample_size());
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            const Index n = batch * layers_[i]->output_shape().size();
+            acts_[i + 1].reserve(n);
+            grads_[i + 1].reserve(n);
+            grads_[i].reserve(batch * (i == 0 ? x_shape.sample_size() : layers_[i - 1]->output_shape().size()));
+            layers_[i]->reserve(batch);
+        }
+        params_cache_ = all_params();
+        optimizer_->build(params_cache_);
+    }
+
+    const TensorType& infer_batch(const TensorType& x, std::vector<TensorType>& acts) const {
+        acts.resize(layers_.size());
+        const TensorType* in = &x;
+        for (std::size_t i = 0; i < layers_.size(); ++i) {
+            acts[i].resize(layers_[i]->output_shape().with_batch(x.rows()));
+            layers_[i]->infer(*in, acts[i]);
+            in = &acts[i];
+        }
+        return *in;
+    }
+
+    Evaluation evaluate_impl(const HostTensor& x, const HostTensor& y, Index batch_size) const {
+        std::vector<TensorType> acts;
+        HostTensor bx, by;
+        double loss_sum = 0;
+        Index correct = 0, elements = 0;
+        for (Index first = 0; first < x.rows(); first += batch_size) {
+            const Index count = std::min(batch_size, x.rows() - first);
+            slice_into(x, first, count, bx);
+            slice_into(y, first, count, by);
+            const TensorType& pred = infer_batch(bx, acts);
+            loss_sum += double(loss_->compute(pred, by, nullptr)) * double(count);
+            if (has_accuracy()) {
+                correct += count_batch_correct(pred, by);
+                elements += accuracy_denominator(pred);
+            }
+        }
+        Evaluation e;
+        e.loss = loss_sum / double(x.rows());
+        if (has_accuracy()) e.metrics["accuracy"] = double(correct) / double(elements);
+        return e;
+    }
+
+    ProgressBar::Values running_values(double loss_sum, Index seen, Index correct, Index elements) const {
+        ProgressBar::Values v{{"loss", loss_sum / double(std::max<Index>(seen, 1))}};
+        if (has_accuracy()) v.emplace_back("accuracy", double(correct) / double(std::max<Index>(elements, 1)));
+        return v;
+    }
+
+    bool has_accuracy() const {
+        return loss_ && loss_->accuracy_kind() != AccuracyKind::None &&
+               std::find(metric_names_.begin(), metric_names_.end(), "accuracy") != metric_names_.end();
+    }
+    Index count_batch_correct(const TensorType& pred, const TensorType& target) const {
+        // Binary accuracy thresholds probabilities at 0.5 and logits at 0.
+        T threshold = T(0.5);
+        if (auto* bce = dynamic_cast<const BinaryCrossentropyLoss<T, Device>*>(loss_.get()); bce && bce->from_logits())
+            threshold = T(0);
+        return count_correct(loss_->accuracy_kind(), pred, target, threshold);
+    }
+    Index accuracy_denominator(const TensorType& pred) const {
+        return loss_->accuracy_kind() == AccuracyKind::Binary ? pred.size() : pred.rows();
+    }
+
+    // Copies rows order[0..count) of src into dst, reusing dst's buffer.
+    static void gather(const HostTensor& src, const Index* order, Index count, HostTensor& dst) {
+        Shape s = src.shape();
+        s[0] = count;
+        dst.resize(s);
+        const Index cols = src.cols();
+        const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(T);
+        for (Index r = 0; r < count; ++r) std::memcpy(dst.data() + r * cols, src.data() + order[r] * cols, bytes);
+    }
+    static void slice_into(const HostTensor& src, Index first, Index count, HostTensor& dst) {
+        Shape s = src.shape();
+        s[0] = count;
+        dst.resize(s);
+        std::memcpy(dst.data(), src.data() + first * src.cols(), static_cast<std::size_t>(dst.size()) * sizeof(T));
+    }
+
+    // ---- validation ----
+    void require_compiled(const char* what) const {
+        if (!compiled())
+            throw ConfigError(ErrorId::config_state,
+                              std::string(what) + ": the model '" + name_ + "' is not compiled; call compile() first");
+    }
+    void check_fit_options(const Options& o) const {
+        auto bad = [](const std::string& msg) { throw ConfigError(ErrorId::config_argument, "fit: " + msg); };
+        if (o.batch_size < 1) bad("batch_size must be >= 1, got " + std::to_string(o.batch_size));
+        if (o.epochs < 0) bad("epochs must be >= 0, got " + std::to_string(o.epochs));
+        if (o.initial_epoch < 0) bad("initial_epoch must be >= 0, got " + std::to_string(o.initial_epoch));
+        if (!(o.validation_split >= 0.0 && o.validation_split < 1.0))
+            bad("validation_split must be in [0, 1), got " + std::to_string(o.validation_split));
+        if (o.verbose < 0 || o.verbose > 2) bad("verbose must be 0, 1 or 2, got " + std::to_string(o.verbose));
+    }
+    void build_from(const HostTensor& x, const char* what) {
+        if (x.shape().rank() < 2)
+            throw ShapeError(ErrorId::shape_rank, std::string(what) + ": x must be (samples, ...), got shape " +
+                                                      x.shape().str());
+        build(x.shape().without_batch());
+    }
+    void check_input(const char* what, const HostTensor& x) const {
+        if (x.shape().rank() < 2 || x.shape().without_batch() != input_shape_)
+            throw ShapeError(ErrorId::shape_mismatch, std::string(what) + ": the model '" + name_ + "' takes input " +
+                                                          input_shape_.keras_str() + ", got x of shape " +
+                                                          x.shape().str());
+    }
+    void check_data(const char* what, const HostTensor& x, const HostTensor& y) const {
+        if (x.shape().rank() < 2)
+            throw ShapeError(ErrorId::shape_rank, std::string(what) + ": x must be (samples, ...), got shape " +
+                                                      x.shape().str());
+        if (x.rows() == 0) throw ConfigError(ErrorId::config_argument, std::string(what) + ": x holds no samples");
+        if (y.shape().rank() < 1 || x.rows() != y.rows())
+            throw ShapeError(ErrorId::shape_count, std::string(what) + ": x has " + std::to_string(x.rows()) +
+                                                       " samples but y has " +
+                                                       (y.shape().rank() ? std::to_string(y.rows()) : "none") +
+                                                       " (x " + x.shape().str() + ", y " + y.shape().str() + ")");
+        if (!built_) const_cast<Sequential*>(this)->build_from(x, what);
+        check_input(what, x);
+        check_finite(what, "x", x);
+        check_finite(what, "y", y);
+        loss_->check_targets(output_shape(), y);
+    }
+    static void check_finite(const char* what, const char* which, const HostTensor& t) {
+        if (t.array().isFinite().all()) return;
+        Index i = 0;
+        while (std::isfinite(double(t[i]))) ++i;
+        throw NumericError(ErrorId::numeric_nonfinite, std::string(what) + ": " + which + " holds a non-finite value (" +
+                                                           std::to_string(double(t[i])) + ") at sample " +
+                                                           std::to_string(i / std::max<Index>(t.cols(), 1)));
+    }
+    std::size_t check_layer_index(std::size_t i) const {
+        if (i >= layers_.size())
+            throw ShapeError(ErrorId::shape_index, "layer: index " + std::to_string(i) + " out of range for a model of " +
+                                                       std::to_string(layers_.size()) + " layers");
+        return i;
+    }
+
+    void configure_logit_gradient() {
+        if (!loss_ || layers_.empty()) return;
+        logit_gradient_ = layers_.back()->set_logit_gradient(loss_->supports_logit_gradient());
+    }
+
+    template <class Opt>
+    OptimizerPtr<T, Device> to_optimizer(const Opt& o) {
+        if constexpr (std::is_convertible_v<const Opt&, std::string>) return make_optimizer<T, Device>(std::string(o));
+        else return o.template make<T, Device>();
+    }
+    template <class L>
+    LossPtr<T, Device> to_loss(const L& l) {
+        if constexpr (std::is_convertible_v<const L&, std::string>) return make_loss<T, Device>(std::string(l));
+        else return l.template make<T, Device>();
+    }
+
+    static std::string snake_case(const std::string& type) {
+        std::string s;
+        for (std::size_t i = 0; i < type.size(); ++i) {
+            const char c = type[i];
+            if (std::isupper(static_cast<unsigned char>(c))) {
+                if (i > 0 && std::islower(static_cast<unsigned char>(type[i - 1]))) s += '_';
+                s += char(std::tolower(static_cast<unsigned char>(c)));
+            } else {
+                s += c;
+            }
+        }
+        return s;
+    }
+    std::string unique_name(const std::string& base) {
+        int& n = name_counts_[base];
+        return n++ == 0 ? base : base + "_" + std::to_string(n - 1);
+    }
+
+    std::string name_;
+    Rng rng_;
+    std::vector<LayerPtr<T, Device>> layers_;
+    std::map<std::string, int> name_counts_;
+    Shape input_shape_;
+    bool built_ = false;
+    std::size_t first_trainable_ = 0;
+    OptimizerPtr<T, Device> optimizer_;
+    LossPtr<T, Device> loss_;
+    std::vector<std::string> metric_names_;
+    bool logit_gradient_ = false;
+    bool stop_ = false;
+
+    // Training buffers: acts_[i] is layer i's input, acts_[i + 1] its output;
+    // grads_[i] holds dL/d(acts_[i]).
+    std::vector<TensorType> acts_, grads_;
+    HostTensor batch_y_;
+    std::vector<Param<T, Device>*> params_cache_;
+};
+
+}  // namespace lamina
+
+// Structured bindings: auto [loss, accuracy] = model.evaluate(x, y);
+namespace std {
+template <>
+struct tuple_size<lamina::Evaluation> : integral_constant<size_t, 2> {};
+template <size_t I>
+struct tuple_element<I, lamina::Evaluation> {
+    using type = double;
+};
+}  // namespace std

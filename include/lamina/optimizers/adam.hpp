@@ -1,0 +1,62 @@
+// lamina/optimizers/adam.hpp: Keras's Adam(learning_rate=0.001, beta_1=0.9,
+// beta_2=0.999, epsilon=1e-7, amsgrad=False). Slots: "m", "v" (+ "vhat").
+#pragma once
+
+#include <cmath>
+
+#include "lamina/backend/cpu/optimizers.hpp"
+#include "lamina/optimizers/optimizer.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class AdamOptimizer : public Optimizer<T, Device> {
+public:
+    AdamOptimizer(double lr, double beta_1, double beta_2, double epsilon, bool amsgrad)
+        : Optimizer<T, Device>(lr), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon), amsgrad_(amsgrad) {
+        this->check_unit("beta_1", beta_1);
+        this->check_unit("beta_2", beta_2);
+        this->check_positive("epsilon", epsilon);
+    }
+    std::string name() const override { return "Adam"; }
+    std::vector<std::string> slot_names() const override {
+        if (amsgrad_) return {"m", "v", "vhat"};
+        return {"m", "v"};
+    }
+    std::vector<std::pair<std::string, double>> config() const override {
+        return {{"learning_rate", this->learning_rate()},
+                {"beta_1", beta_1_},
+                {"beta_2", beta_2_},
+                {"epsilon", epsilon_},
+                {"amsgrad", amsgrad_ ? 1.0 : 0.0}};
+    }
+
+protected:
+    void update(Param<T, Device>& p) override {
+        // Bias correction folded into the step size, computed in double once per step.
+        const double t = double(this->iterations());
+        const double alpha = this->learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
+        backend::adam_update(Device{}, p.value, p.grad, p.slots[0], p.slots[1], amsgrad_ ? &p.slots[2] : nullptr,
+                             T(alpha), T(beta_1_), T(beta_2_), T(epsilon_));
+    }
+
+private:
+    double beta_1_, beta_2_, epsilon_;
+    bool amsgrad_;
+};
+
+struct Adam {
+    double learning_rate = 0.001;
+    double beta_1 = 0.9;
+    double beta_2 = 0.999;
+    double epsilon = 1e-7;
+    bool amsgrad = false;
+    explicit Adam(double lr = 0.001, double b1 = 0.9, double b2 = 0.999, double eps = 1e-7, bool ams = false)
+        : learning_rate(lr), beta_1(b1), beta_2(b2), epsilon(eps), amsgrad(ams) {}
+    template <class T, class Device>
+    OptimizerPtr<T, Device> make() const {
+        return std::make_unique<AdamOptimizer<T, Device>>(learning_rate, beta_1, beta_2, epsilon, amsgrad);
+    }
+};
+
+}  // namespace lamina

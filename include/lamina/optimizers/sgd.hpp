@@ -1,0 +1,49 @@
+// lamina/optimizers/sgd.hpp: Keras's SGD(learning_rate=0.01, momentum=0, nesterov=False).
+// Slots: "momentum" (only used when momentum > 0).
+#pragma once
+
+#include "lamina/backend/cpu/optimizers.hpp"
+#include "lamina/optimizers/optimizer.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class SGDOptimizer : public Optimizer<T, Device> {
+public:
+    SGDOptimizer(double lr, double momentum, bool nesterov)
+        : Optimizer<T, Device>(lr), momentum_(momentum), nesterov_(nesterov) {
+        this->check_unit("momentum", momentum);
+    }
+    std::string name() const override { return "SGD"; }
+    std::vector<std::string> slot_names() const override {
+        if (momentum_ > 0) return {"momentum"};
+        return {};
+    }
+    std::vector<std::pair<std::string, double>> config() const override {
+        return {{"learning_rate", this->learning_rate()}, {"momentum", momentum_}, {"nesterov", nesterov_ ? 1.0 : 0.0}};
+    }
+
+protected:
+    void update(Param<T, Device>& p) override {
+        backend::sgd_update(Device{}, p.value, p.grad, momentum_ > 0 ? &p.slots[0] : nullptr, T(this->learning_rate()),
+                            T(momentum_), nesterov_);
+    }
+
+private:
+    double momentum_;
+    bool nesterov_;
+};
+
+struct SGD {
+    double learning_rate = 0.01;
+    double momentum = 0.0;
+    bool nesterov = false;
+    explicit SGD(double lr = 0.01, double momentum_ = 0.0, bool nesterov_ = false)
+        : learning_rate(lr), momentum(momentum_), nesterov(nesterov_) {}
+    template <class T, class Device>
+    OptimizerPtr<T, Device> make() const {
+        return std::make_unique<SGDOptimizer<T, Device>>(learning_rate, momentum, nesterov);
+    }
+};
+
+}  // namespace lamina
