@@ -1,0 +1,127 @@
+// Shape, Tensor, Rng, initializers, errors, threads.
+#include <catch2/catch.hpp>
+
+#include <lamina/lamina.hpp>
+
+#include <cmath>
+#include <cstdint>
+
+using namespace lamina;
+
+TEST_CASE("Shape: rank, size, batch handling, printing", "[core][shape]") {
+    const Shape s{60000, 1, 28, 28};
+    CHECK(s.rank() == 4);
+    CHECK(s.size() == 60000 * 784);
+    CHECK(s.sample_size() == 784);
+    CHECK(s.without_batch() == Shape{1, 28, 28});
+    CHECK(Shape{784}.with_batch(32) == Shape{32, 784});
+    CHECK(s.str() == "(60000, 1, 28, 28)");
+    CHECK(Shape{128}.keras_str() == "(None, 128)");
+    CHECK(Shape{0, 784}.sample_size() == 784);
+    REQUIRE_THROWS_AS((Shape{1, 2, 3, 4, 5}), ShapeError);
+    REQUIRE_THROWS_AS((Shape{2, -1}), ShapeError);
+    REQUIRE_THROWS_AS(s.with_batch(1), ShapeError);
+}
+
+TEST_CASE("Tensor: aligned buffer, capacity reuse, Eigen views, deep copies", "[core][tensor]") {
+    Tensor<float> t(Shape{2, 3}, {1, 2, 3, 4, 5, 6});
+    CHECK(reinterpret_cast<std::uintptr_t>(t.data()) % Tensor<float>::alignment == 0);
+    CHECK(t(1, 2) == 6);
+    CHECK(t.matrix().rows() == 2);
+    CHECK(t.matrix().row(1).sum() == 15);
+    CHECK(t.array().sum() == 21);
+
+    const float* before = t.data();
+    t.resize(Shape{1, 3});  // smaller: same buffer
+    CHECK(t.data() == before);
+    t.reserve(1000);
+    const float* reserved = t.data();
+    t.resize(Shape{10, 100});
+    CHECK(t.data() == reserved);
+
+    Tensor<float> a(Shape{2, 2}, 1.0f);
+    Tensor<float> b = a;
+    b[0] = 5;
+    CHECK(a[0] == 1);
+    Tensor<float> c = std::move(b);
+    CHECK(c[0] == 5);
+
+    CHECK(a.cast<double>()[3] == 1.0);
+    auto rows = Tensor<int>(Shape{4, 2}, {0, 1, 2, 3, 4, 5, 6, 7}).slice_rows(1, 2);
+    CHECK(rows.shape() == Shape{2, 2});
+    CHECK(rows[0] == 2);
+    REQUIRE_THROWS_AS(rows.slice_rows(1, 5), ShapeError);
+    REQUIRE_THROWS_AS(a.at(4), ShapeError);
+    REQUIRE_THROWS_AS(a.reshape(Shape{3}), ShapeError);
+    REQUIRE_THROWS_AS((Tensor<float>(Shape{2}, {1, 2, 3})), ShapeError);
+}
+
+TEST_CASE("Rng: reproducible, uniform and normal moments, state round trip", "[core][random]") {
+    Rng a(123), b(123), c(124);
+    CHECK(a.next_u64() == b.next_u64());
+    CHECK(a.next_u64() != c.next_u64());
+
+    Rng r(1);
+    double sum = 0, sq = 0;
+    const int n = 200000;
+    for (int i = 0; i < n; ++i) {
+        const double z = r.normal();
+        sum += z;
+        sq += z * z;
+    }
+    CHECK(std::abs(sum / n) < 0.01);
+    CHECK(std::abs(sq / n - 1) < 0.02);
+
+    double usum = 0;
+    for (int i = 0; i < n; ++i) usum += r.uniform();
+    CHECK(std::abs(usum / n - 0.5) < 0.005);
+
+    for (int i = 0; i < 1000; ++i) CHECK(r.below(7) < 7);
+    for (int i = 0; i < 1000; ++i) CHECK(std::abs(r.truncated_normal(1.0)) <= 2.0);
+
+    const auto s = r.state();
+    const auto first = r.next_u64();
+    r.set_state(s);
+    CHECK(r.next_u64() == first);
+}
+
+TEST_CASE("Initializers: Keras's ranges and variances", "[core][init]") {
+    Rng rng(5);
+    Tensor<double> w(Shape{400, 300});
+    initialize(w, Initializer::GlorotUniform, 400, 300, rng);
+    const double limit = std::sqrt(6.0 / 700);
+    CHECK(w.array().abs().maxCoeff() <= limit);
+    CHECK(w.array().abs().maxCoeff() > 0.99 * limit);
+
+    initialize(w, Initializer::HeNormal, 400, 300, rng);
+    const double var = w.array().square().mean();
+    CHECK(var == Approx(2.0 / 400).epsilon(0.03));
+    CHECK(w.array().abs().maxCoeff() <= 2 * std::sqrt(2.0 / 400) / .87962566103423978 + 1e-12);
+
+    initialize(w, Initializer::HeUniform, 400, 300, rng);
+    CHECK(w.array().abs().maxCoeff() <= std::sqrt(6.0 / 400));
+
+    initialize(w, Initializer::Zeros, 400, 300, rng);
+    CHECK(w.array().abs().maxCoeff() == 0);
+    CHECK(initializer_from_string("he_normal") == Initializer::HeNormal);
+    REQUIRE_THROWS_AS(initializer_from_string("orthogonal"), ConfigError);
+}
+
+TEST_CASE("Errors carry stable ids in their messages", "[core][error]") {
+    try {
+        throw ShapeError(ErrorId::shape_mismatch, "Dense 'dense': bad");
+    } catch (const Error& e) {
+        CHECK(e.id() == ErrorId::shape_mismatch);
+        CHECK(std::string(e.what()) == "[lamina.shape.201] Dense 'dense': bad");
+    }
+    CHECK(std::string(error_category(ErrorId::numeric_nonfinite)) == "numeric");
+}
+
+TEST_CASE("Thread count can be set and read", "[core][threads]") {
+    const int before = get_num_threads();
+    set_num_threads(1);
+    CHECK(get_num_threads() == 1);
+    set_num_threads(before);
+    REQUIRE_THROWS_AS(set_num_threads(0), ConfigError);
+    CHECK(build_info().find("simd") != std::string::npos);
+}

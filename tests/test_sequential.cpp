@@ -1,0 +1,232 @@
+// Sequential: building, validation errors, fit/evaluate/predict, determinism, callbacks.
+#include <catch2/catch.hpp>
+
+#include <lamina/lamina.hpp>
+
+#include "matchers.hpp"
+
+#include <cstring>
+#include <sstream>
+
+using namespace lamina;
+
+namespace {
+// Two Gaussian-ish blobs per class on 3 classes: learnable in a few epochs.
+struct Toy {
+    Tensor<float> x;
+    Tensor<int> y;
+};
+Toy toy(Index n, std::uint64_t seed) {
+    Rng rng(seed);
+    Toy t{Tensor<float>(Shape{n, 2, 2}), Tensor<int>(Shape{n})};
+    for (Index i = 0; i < n; ++i) {
+        const int c = int(rng.below(3));
+        t.y[i] = c;
+        for (Index j = 0; j < 4; ++j) t.x[i * 4 + j] = float(rng.normal(j == c ? 2.0 : 0.0, 0.5));
+    }
+    return t;
+}
+FitOptions<float> quiet(int epochs, Index batch) {
+    FitOptions<float> o;
+    o.epochs = epochs;
+    o.batch_size = batch;
+    o.verbose = 0;
+    return o;
+}
+Sequential<float> small_model(std::uint64_t seed) {
+    Sequential<float> m("small", seed);
+    m.add(Flatten());
+    m.add(Dense(16, Activation::ReLU));
+    m.add(Dropout(0.25));
+    m.add(Dense(3));
+    m.compile(Adam(0.01), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+    return m;
+}
+}  // namespace
+
+TEST_CASE("summary() prints Keras's table for the keras128 network", "[sequential][summary]") {
+    Sequential<float> model;
+    model.add(Flatten());
+    model.add(Dense(128, Activation::ReLU));
+    model.add(Dropout(0.2));
+    model.add(Dense(10));
+    REQUIRE_THROWS_AS(model.summary_string(), ConfigError);  // not built yet
+    model.build(Shape{1, 28, 28});
+    const std::string s = model.summary_string();
+    CHECK_THAT(s, Catch::Matchers::StartsWith("Model: \"sequential\"\n"));
+    CHECK_THAT(s, Catch::Matchers::Contains(" Layer (type)                Output Shape              Param #   \n"));
+    CHECK_THAT(s, Catch::Matchers::Contains(" flatten (Flatten)           (None, 784)               0         \n"));
+    CHECK_THAT(s, Catch::Matchers::Contains(" dense (Dense)               (None, 128)               100480    \n"));
+    CHECK_THAT(s, Catch::Matchers::Contains(" dropout (Dropout)           (None, 128)               0         \n"));
+    CHECK_THAT(s, Catch::Matchers::Contains(" dense_1 (Dense)             (None, 10)                1290      \n"));
+    CHECK_THAT(s, Catch::Matchers::Contains("Total params: 101,770\nTrainable params: 101,770\nNon-trainable params: 0\n"));
+    CHECK(model.count_params() == 101770);
+}
+
+TEST_CASE("Layers are reachable by index and by name", "[sequential]") {
+    Sequential<float> model;
+    model.add(Dense(4).named("hidden"));
+    model.add(Dense(2));
+    CHECK(model.layer(0).name() == "hidden");
+    CHECK(model.get_layer("dense").type() == "Dense");
+    REQUIRE_THROWS_MATCHES(model.get_layer("nope"), ConfigError, test::mentions({"hidden, dense"}));
+    REQUIRE_THROWS_AS(model.layer(2), ShapeError);
+    REQUIRE_THROWS_AS(model.add(Dense(3).named("hidden")), ConfigError);
+}
+
+TEST_CASE("Shape mismatches are reported at build time, naming the layer", "[sequential][errors]") {
+    Sequential<float> model;
+    model.add(Dense(10));
+    REQUIRE_THROWS_MATCHES(model.build(Shape{1, 28, 28}), ShapeError,
+                           test::error(ErrorId::shape_mismatch, {"Dense 'dense'", "(None, 1, 28, 28)", "Flatten"}));
+    Sequential<float> soft;
+    soft.add(Softmax());
+    REQUIRE_THROWS_MATCHES(soft.build(Shape{2, 3}), ShapeError, test::mentions({"Softmax 'softmax'"}));
+    Sequential<float> bad_units;
+    bad_units.add(Dense(0));
+    REQUIRE_THROWS_MATCHES(bad_units.build(Shape{3}), ConfigError, test::mentions({"units must be >= 1"}));
+    Sequential<float> bad_rate;
+    bad_rate.add(Dropout(1.0));
+    REQUIRE_THROWS_AS(bad_rate.build(Shape{3}), ConfigError);
+    REQUIRE_THROWS_AS(Dense(3, "swish"), ConfigError);
+}
+
+TEST_CASE("fit, evaluate and predict reject bad arguments with precise errors", "[sequential][errors]") {
+    auto data = toy(64, 1);
+    Sequential<float> uncompiled;
+    uncompiled.add(Flatten());
+    uncompiled.add(Dense(3));
+    REQUIRE_THROWS_MATCHES(uncompiled.fit(data.x, data.y, quiet(1, 8)), ConfigError, test::error(ErrorId::config_state));
+
+    auto model = small_model(1);
+    REQUIRE_THROWS_MATCHES(model.fit(data.x, data.y.slice_rows(0, 63), quiet(1, 8)), ShapeError,
+                           test::error(ErrorId::shape_count));
+    REQUIRE_THROWS_MATCHES(model.fit(data.x, data.y, quiet(1, 0)), ConfigError, test::error(ErrorId::config_argument));
+    auto split = quiet(1, 8);
+    split.validation_split = 1.0;
+    REQUIRE_THROWS_MATCHES(model.fit(data.x, data.y, split), ConfigError, test::error(ErrorId::config_argument));
+
+    auto labels = data.y;
+    labels[5] = 3;
+    REQUIRE_THROWS_MATCHES(model.fit(data.x, labels, quiet(1, 8)), ConfigError,
+                           test::error(ErrorId::config_label, {"index 5"}));
+
+    auto nan_x = data.x;
+    nan_x[4 * 7 + 1] = std::numeric_limits<float>::quiet_NaN();
+    REQUIRE_THROWS_MATCHES(model.fit(nan_x, data.y, quiet(1, 8)), NumericError,
+                           test::error(ErrorId::numeric_nonfinite, {"sample 7"}));
+
+    REQUIRE_THROWS_MATCHES(model.fit(Tensor<float>(Shape{0, 2, 2}), Tensor<int>(Shape{0}), quiet(1, 8)), ConfigError,
+                           test::mentions({"no samples"}));
+    model.fit(data.x, data.y, quiet(1, 8));  // builds the model for (2, 2) samples
+    REQUIRE_THROWS_MATCHES(model.predict(Tensor<float>(Shape{3, 5})), ShapeError, test::error(ErrorId::shape_mismatch));
+    REQUIRE_THROWS_MATCHES(model.evaluate(Tensor<float>(Shape{3, 2, 3}), Tensor<int>(Shape{3})), ShapeError,
+                           test::mentions({"(None, 2, 2)"}));
+    REQUIRE_THROWS_AS(model.predict(data.x, 0), ConfigError);
+
+    auto w = model.get_weights();
+    REQUIRE(w.size() == 4);
+    w.pop_back();
+    REQUIRE_THROWS_MATCHES(model.set_weights(w), ShapeError, test::error(ErrorId::shape_weights));
+    w = model.get_weights();
+    w[1] = Tensor<float>(Shape{15});
+    REQUIRE_THROWS_MATCHES(model.set_weights(w), ShapeError, test::mentions({"(16,)"}));
+}
+
+TEST_CASE("Training lowers the loss and records Keras's history keys", "[sequential][fit]") {
+    auto data = toy(600, 2);
+    auto model = small_model(2);
+    auto options = quiet(8, 32);
+    options.validation_split = 0.2;
+    const History h = model.fit(data.x, data.y, options);
+    REQUIRE(h.epoch.size() == 8);
+    for (const char* key : {"loss", "accuracy", "val_loss", "val_accuracy"}) REQUIRE(h.history.at(key).size() == 8);
+    CHECK(h.history.at("loss").back() < 0.5 * h.history.at("loss").front());
+    CHECK(h.last("val_accuracy") > 0.9);
+    CHECK(h.params.steps == 15);  // 480 training samples / 32
+
+    auto [loss, accuracy] = model.evaluate(data.x, data.y);
+    CHECK(accuracy > 0.9);
+    CHECK(loss < h.history.at("loss").front());
+    const auto p = model.predict(data.x);
+    CHECK(p.shape() == Shape{600, 3});
+}
+
+TEST_CASE("Same seed and thread count give bit-identical weights", "[sequential][determinism]") {
+    auto data = toy(300, 3);
+    auto train = [&](std::uint64_t seed) {
+        auto m = small_model(seed);
+        m.fit(data.x, data.y, quiet(2, 16));
+        return m.get_weights();
+    };
+    const auto a = train(11), b = train(11), c = train(12);
+    bool all_equal = true, any_diff = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        all_equal = all_equal && std::memcmp(a[i].data(), b[i].data(), std::size_t(a[i].size()) * sizeof(float)) == 0;
+        any_diff = any_diff || std::memcmp(a[i].data(), c[i].data(), std::size_t(a[i].size()) * sizeof(float)) != 0;
+    }
+    CHECK(all_equal);
+    CHECK(any_diff);
+}
+
+TEST_CASE("Callbacks see every epoch and batch and can stop training or change the rate", "[sequential][callback]") {
+    auto data = toy(100, 4);
+    auto model = small_model(4);
+    auto counter = std::make_shared<LambdaCallback>();
+    int epochs = 0, batches = 0;
+    counter->epoch_end = [&](int, const Logs& logs) {
+        ++epochs;
+        CHECK(logs.count("loss") == 1);
+    };
+    counter->batch_end = [&](long long, const Logs&) { ++batches; };
+    auto options = quiet(3, 25);
+    options.callbacks = {counter};
+    model.fit(data.x, data.y, options);
+    CHECK(epochs == 3);
+    CHECK(batches == 12);
+
+    struct StopAfterTwo : Callback {
+        void on_epoch_end(TrainingControl& m, int epoch, const Logs&) override {
+            m.set_learning_rate(0.5 * m.learning_rate());
+            if (epoch == 1) m.stop_training();
+        }
+    };
+    options.callbacks = {StopAfterTwo()};
+    const double lr = model.learning_rate();
+    const History h = model.fit(data.x, data.y, options);
+    CHECK(h.epoch.size() == 2);
+    CHECK(model.learning_rate() == Approx(lr / 4));
+}
+
+TEST_CASE("String optimizers and losses compile as in Keras", "[sequential]") {
+    auto data = toy(64, 5);
+    Sequential<float> model;
+    model.add(Flatten());
+    model.add(Dense(3, "softmax"));
+    model.compile("rmsprop", "sparse_categorical_crossentropy", {"accuracy"});
+    model.fit(data.x, data.y, quiet(1, 16));
+    CHECK(model.optimizer().name() == "RMSprop");
+    REQUIRE_THROWS_AS(model.compile("adamw", "mse"), ConfigError);
+    REQUIRE_THROWS_AS(model.compile("adam", "mse", {"f1"}), ConfigError);
+}
+
+TEST_CASE("Progress lines follow Keras's format", "[progress]") {
+    std::ostringstream lines;
+    ProgressBar per_epoch(1875, 2, false, lines);
+    per_epoch.finish({{"loss", 0.29604}, {"accuracy", 0.914}});
+    CHECK_THAT(lines.str(), Catch::Matchers::Matches(
+                                R"(1875/1875 - \d+s - loss: 0\.2960 - accuracy: 0\.9140 - \d+s/epoch - \d+us/step\n)"));
+
+    std::ostringstream tty;
+    ProgressBar bar(4, 1, true, tty);
+    bar.update(4, {{"loss", 1.0}});
+    bar.finish({{"loss", 1.0}, {"val_loss", 2.0}});
+    CHECK_THAT(tty.str(), Catch::Matchers::Contains("\r4/4 [==============================] - 0s "));
+    CHECK_THAT(tty.str(), Catch::Matchers::EndsWith("- loss: 1.0000 - val_loss: 2.0000\n"));
+
+    std::ostringstream silent;
+    ProgressBar none(4, 0, true, silent);
+    none.update(2, {});
+    none.finish({});
+    CHECK(silent.str().empty());
+}
