@@ -24,6 +24,7 @@
 #include "lamina/optimizers/sgd.hpp"
 
 #include "lamina/model/callback.hpp"
+#include "lamina/model/early_stopping.hpp"
 #include "lamina/model/history.hpp"
 #include "lamina/model/metrics.hpp"
 #include "lamina/model/sequential.hpp"

@@ -75,6 +75,12 @@ public:
         auto ps = const_cast<Layer*>(this)->params();
         return {ps.begin(), ps.end()};
     }
+    // Copies of the parameter values, kernel before bias, as Keras's layer.get_weights().
+    std::vector<Tensor<T, Device>> get_weights() const {
+        std::vector<Tensor<T, Device>> w;
+        for (const auto* p : params()) w.push_back(p->value);
+        return w;
+    }
     Index count_params() const {
         Index n = 0;
         for (const auto* p : params()) n += p->value.size();

@@ -1,49 +1,71 @@
 // lamina/backend/cpu/optimizers.hpp: parameter updates, elementwise.
 //
 // Contract: w, g and the state tensors have the same shape; the update rules
-// are Keras 3's (keras/optimizers/{sgd,adam,rmsprop}.py), in comments.
+// are Keras 3's (keras/optimizers/{sgd,adam,rmsprop}.py), in comments. Large
+// parameters are split across threads (parallel_ranges); each element's
+// arithmetic is the same whatever the split.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
+#include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/tensor.hpp"
 
 namespace lamina::backend {
 
+namespace detail {
+template <class T>
+using Segment = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
+template <class T>
+Segment<T> segment(Tensor<T>& t, Index begin, Index end) {
+    return Segment<T>(t.data() + begin, end - begin);
+}
+template <class T>
+Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> segment(const Tensor<T>& t, Index begin, Index end) {
+    return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(t.data() + begin, end - begin);
+}
+}  // namespace detail
+
 // momentum == 0: w -= lr g
 // else:          m = momentum m - lr g;  w += nesterov ? momentum m - lr g : m
 template <class T>
 void sgd_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>* m, T lr, T momentum, bool nesterov) {
-    auto wa = w.array();
-    const auto ga = g.array();
-    if (!m) {
-        wa -= lr * ga;
-        return;
-    }
-    auto ma = m->array();
-    ma = momentum * ma - lr * ga;
-    if (nesterov) wa += momentum * ma - lr * ga;
-    else wa += ma;
+    parallel_ranges(w.size(), [&](Index b, Index e) {
+        auto wa = detail::segment(w, b, e);
+        const auto ga = detail::segment(g, b, e);
+        if (!m) {
+            wa -= lr * ga;
+            return;
+        }
+        auto ma = detail::segment(*m, b, e);
+        ma = momentum * ma - lr * ga;
+        if (nesterov) wa += momentum * ma - lr * ga;
+        else wa += ma;
+    });
 }
 
 // m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  amsgrad: vhat = max(vhat, v)
-// w -= lr sqrt(1 - b2^t) / (1 - b1^t) * m / (sqrt(v or vhat) + eps)
+// w -= alpha m / (sqrt(v or vhat) + eps), with alpha = lr sqrt(1 - b2^t) / (1 - b1^t)
 template <class T>
 void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>& v, Tensor<T>* vhat, T alpha,
                  T beta_1, T beta_2, T epsilon) {
-    auto ga = g.array();
-    auto ma = m.array();
-    auto va = v.array();
-    ma += (ga - ma) * (T(1) - beta_1);
-    va += (ga.square() - va) * (T(1) - beta_2);
-    if (vhat) {
-        auto vh = vhat->array();
-        vh = vh.max(va);
-        w.array() -= alpha * ma / (vh.sqrt() + epsilon);
-    } else {
-        w.array() -= alpha * ma / (va.sqrt() + epsilon);
-    }
+    parallel_ranges(w.size(), [&](Index b, Index e) {
+        const auto ga = detail::segment(g, b, e);
+        auto ma = detail::segment(m, b, e);
+        auto va = detail::segment(v, b, e);
+        auto wa = detail::segment(w, b, e);
+        ma += (ga - ma) * (T(1) - beta_1);
+        va += (ga.square() - va) * (T(1) - beta_2);
+        if (vhat) {
+            auto vh = detail::segment(*vhat, b, e);
+            vh = vh.max(va);
+            wa -= alpha * ma / (vh.sqrt() + epsilon);
+        } else {
+            wa -= alpha * ma / (va.sqrt() + epsilon);
+        }
+    });
 }
 
 // v = rho v + (1 - rho) g^2;  centered: mg = rho mg + (1 - rho) g, d = v - mg^2, else d = v
@@ -51,25 +73,28 @@ void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>&
 template <class T>
 void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<T>* mg, Tensor<T>* mom, T lr,
                     T rho, T momentum, T epsilon) {
-    const auto ga = g.array();
-    auto va = v.array();
-    va = rho * va + (T(1) - rho) * ga.square();
-    auto apply = [&](const auto& denom) {
-        if (mom) {
-            auto mo = mom->array();
-            mo = momentum * mo + lr * ga / (denom + epsilon).sqrt();
-            w.array() -= mo;
+    parallel_ranges(w.size(), [&](Index b, Index e) {
+        const auto ga = detail::segment(g, b, e);
+        auto va = detail::segment(v, b, e);
+        auto wa = detail::segment(w, b, e);
+        va = rho * va + (T(1) - rho) * ga.square();
+        auto apply = [&](const auto& denom) {
+            if (mom) {
+                auto mo = detail::segment(*mom, b, e);
+                mo = momentum * mo + lr * ga / (denom + epsilon).sqrt();
+                wa -= mo;
+            } else {
+                wa -= lr * ga / (denom + epsilon).sqrt();
+            }
+        };
+        if (mg) {
+            auto mga = detail::segment(*mg, b, e);
+            mga = rho * mga + (T(1) - rho) * ga;
+            apply(va - mga.square());
         } else {
-            w.array() -= lr * ga / (denom + epsilon).sqrt();
+            apply(va);
         }
-    };
-    if (mg) {
-        auto mga = mg->array();
-        mga = rho * mga + (T(1) - rho) * ga;
-        apply(va - mga.square());
-    } else {
-        apply(va);
-    }
+    });
 }
 
 }  // namespace lamina::backend

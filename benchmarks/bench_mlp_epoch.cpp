@@ -1,0 +1,141 @@
+// bench_mlp_epoch: one training epoch of the notebook MLPs on the full
+// 60,000-image MNIST training set, plus the machine's SGEMM peak measured by
+// Eigen in the same binary (so each result can be read as a fraction of it).
+//
+//   build/benchmarks/bench_mlp_epoch --benchmark_min_time=1   (OMP_NUM_THREADS=2)
+//
+// W1 keras128: Flatten-Dense(128, relu)-Dropout(0.2)-Dense(10), Adam, batch 32.
+// W2 dense512: Flatten-Dense(512, relu)-Dense(10, softmax), RMSprop, batch 128.
+// mlp300:      Flatten-Dense(300)-Dense(100)-Dense(10, softmax), SGD, batch 32.
+// Counters: epoch time is the benchmark time; "GFLOP/s" counts the GEMM work
+// of forward + backward (2 flops per multiply-add).
+#include <benchmark/benchmark.h>
+
+#include <lamina/datasets/mnist.hpp>
+#include <lamina/lamina.hpp>
+
+using namespace lamina;
+
+namespace {
+
+const datasets::Dataset<float>& mnist() {
+    static const auto data = datasets::load_mnist<float>(LAMINA_DEFAULT_DATA_DIR);
+    return data;
+}
+
+// Multiply-adds of one sample's forward pass through Dense layers of these widths.
+double dense_macs(std::initializer_list<double> widths) {
+    double macs = 0, prev = -1;
+    for (double w : widths) {
+        if (prev > 0) macs += prev * w;
+        prev = w;
+    }
+    return macs;
+}
+
+template <class Setup>
+void run_epoch(benchmark::State& state, Setup setup, Index batch, double flops_per_sample) {
+    const auto& data = mnist();
+    Sequential<float> model("bench", 1);
+    setup(model);
+    FitOptions<float> o;
+    o.epochs = 1;
+    o.batch_size = batch;
+    o.verbose = 0;
+    model.fit(data.train.x, data.train.y, o);  // warm-up: builds, sizes buffers, faults pages in
+    for (auto _ : state) model.fit(data.train.x, data.train.y, o);
+    state.counters["GFLOP/s"] = benchmark::Counter(flops_per_sample * double(data.train.x.rows()) / 1e9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+    state.SetItemsProcessed(state.iterations() * data.train.x.rows());
+}
+
+void BM_W1_keras128_epoch(benchmark::State& state) {
+    // forward 1x, dW 1x (no dx for the first layer), dW + dx for the second.
+    const double macs = 784.0 * 128 * 2 + 128.0 * 10 * 3;
+    run_epoch(
+        state,
+        [](Sequential<float>& m) {
+            m.add(Flatten());
+            m.add(Dense(128, Activation::ReLU));
+            m.add(Dropout(0.2));
+            m.add(Dense(10));
+            m.compile(Adam(), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+        },
+        32, 2 * macs);
+}
+
+void BM_W2_dense512_epoch(benchmark::State& state) {
+    const double macs = 784.0 * 512 * 2 + 512.0 * 10 * 3;
+    run_epoch(
+        state,
+        [](Sequential<float>& m) {
+            m.add(Flatten());
+            m.add(Dense(512, Activation::ReLU));
+            m.add(Dense(10, Activation::Softmax));
+            m.compile(RMSprop(), CategoricalCrossentropy(), {metrics::accuracy});
+        },
+        128, 2 * macs);
+}
+
+void BM_mlp300_epoch(benchmark::State& state) {
+    const double macs = 784.0 * 300 * 2 + (300.0 * 100 + 100.0 * 10) * 3;
+    run_epoch(
+        state,
+        [](Sequential<float>& m) {
+            m.add(Flatten());
+            m.add(Dense(300, Activation::ReLU));
+            m.add(Dense(100, Activation::ReLU));
+            m.add(Dense(10, Activation::Softmax));
+            m.compile(SGD(), SparseCategoricalCrossentropy(), {metrics::accuracy});
+        },
+        32, 2 * macs);
+}
+
+// The reference every GFLOP/s figure is read against: Eigen's SGEMM on
+// square matrices, with the same threads.
+void BM_sgemm_peak(benchmark::State& state) {
+    const Index n = state.range(0);
+    Tensor<float> a(Shape{n, n}, 1.0f), b(Shape{n, n}, 0.5f), c(Shape{n, n});
+    for (auto _ : state) {
+        backend::gemm(Cpu{}, false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
+        benchmark::DoNotOptimize(c.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The two GEMMs that dominate W2: forward x(128x784).W(784x512) and dW = x^T dz.
+void BM_dense512_forward_gemm(benchmark::State& state) {
+    Tensor<float> x(Shape{128, 784}, 0.5f), w(Shape{784, 512}, 0.01f), y(Shape{128, 512});
+    for (auto _ : state) {
+        backend::gemm(Cpu{}, false, false, 128, 512, 784, 1.0f, x.data(), w.data(), 0.0f, y.data());
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
+    Tensor<float> x(Shape{128, 784}, 0.5f), dz(Shape{128, 512}, 0.01f), dw(Shape{784, 512}, 0.0f);
+    for (auto _ : state) {
+        backend::gemm(Cpu{}, true, false, 784, 512, 128, 1.0f, x.data(), dz.data(), 1.0f, dw.data());
+        benchmark::DoNotOptimize(dw.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+}  // namespace
+
+BENCHMARK(BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_dense512_forward_gemm)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_dense512_weight_gradient_gemm)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_W1_keras128_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_W2_dense512_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+BENCHMARK(BM_mlp300_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::AddCustomContext("lamina", build_info());
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

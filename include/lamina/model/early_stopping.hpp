@@ -1,0 +1,101 @@
+// lamina/model/early_stopping.hpp: Keras's EarlyStopping callback.
+//
+// Contract: after each epoch (from start_from_epoch on) the monitored value is
+// compared with the best so far; an improvement is a change beyond min_delta
+// in the mode's direction ("auto": max for accuracy-like names, else min).
+// After `patience` epochs without one, training stops, and with
+// restore_best_weights the weights of the best epoch are put back.
+// A monitor missing from the logs is a ConfigError naming the keys present.
+#pragma once
+
+#include <any>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <string>
+
+#include "lamina/core/error.hpp"
+#include "lamina/model/callback.hpp"
+
+namespace lamina {
+
+class EarlyStopping : public Callback {
+public:
+    // Keras's argument order: EarlyStopping(monitor, min_delta, patience, verbose, mode, baseline,
+    // restore_best_weights, start_from_epoch); the positional C++ form leads with what
+    // notebooks set most: EarlyStopping(patience, restore_best_weights, monitor).
+    explicit EarlyStopping(int patience = 0, bool restore_best_weights = false, std::string monitor = "val_loss",
+                           double min_delta = 0.0, std::string mode = "auto", int start_from_epoch = 0)
+        : monitor_(std::move(monitor)),
+          min_delta_(std::abs(min_delta)),
+          patience_(patience),
+          restore_best_weights_(restore_best_weights),
+          start_from_epoch_(start_from_epoch) {
+        if (patience < 0)
+            throw ConfigError(ErrorId::config_argument,
+                              "EarlyStopping: patience must be >= 0, got " + std::to_string(patience));
+        if (mode == "auto")
+            maximize_ = monitor_.find("acc") != std::string::npos || monitor_.find("auc") != std::string::npos;
+        else if (mode == "max" || mode == "min")
+            maximize_ = mode == "max";
+        else
+            throw ConfigError(ErrorId::config_argument,
+                              "EarlyStopping: mode must be 'auto', 'min' or 'max', got '" + mode + "'");
+    }
+
+    void on_train_begin(TrainingControl&, const Logs&) override {
+        wait_ = 0;
+        stopped_epoch_ = -1;
+        best_epoch_ = -1;
+        best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+        best_weights_.reset();
+    }
+
+    void on_epoch_end(TrainingControl& model, int epoch, const Logs& logs) override {
+        if (epoch < start_from_epoch_) return;
+        const auto it = logs.find(monitor_);
+        if (it == logs.end()) {
+            std::string keys;
+            for (const auto& [k, v] : logs) keys += (keys.empty() ? "" : ", ") + k;
+            throw ConfigError(ErrorId::config_argument, "EarlyStopping: monitor '" + monitor_ +
+                                                            "' is not among the epoch's logs (" + keys + ")");
+        }
+        const double current = it->second;
+        if (restore_best_weights_ && !best_weights_.has_value()) best_weights_ = model.weights_snapshot();
+        ++wait_;
+        if (improves(current, best_)) {
+            best_ = current;
+            best_epoch_ = epoch;
+            if (restore_best_weights_) best_weights_ = model.weights_snapshot();
+            wait_ = 0;
+            return;
+        }
+        if (wait_ >= patience_ && epoch > 0) {
+            stopped_epoch_ = epoch;
+            model.stop_training();
+            if (restore_best_weights_ && best_weights_.has_value()) model.restore_weights(*best_weights_);
+        }
+    }
+
+    int stopped_epoch() const noexcept { return stopped_epoch_; }  // -1 when training ran to the end
+    int best_epoch() const noexcept { return best_epoch_; }
+    double best() const noexcept { return best_; }
+
+private:
+    bool improves(double current, double reference) const {
+        return maximize_ ? current - min_delta_ > reference : current + min_delta_ < reference;
+    }
+
+    std::string monitor_;
+    double min_delta_;
+    int patience_;
+    bool restore_best_weights_;
+    int start_from_epoch_;
+    bool maximize_ = false;
+
+    int wait_ = 0, stopped_epoch_ = -1, best_epoch_ = -1;
+    double best_ = 0;
+    std::optional<std::any> best_weights_;
+};
+
+}  // namespace lamina
