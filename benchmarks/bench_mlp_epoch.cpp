@@ -23,16 +23,6 @@ const datasets::Dataset<float>& mnist() {
     return data;
 }
 
-// Multiply-adds of one sample's forward pass through Dense layers of these widths.
-double dense_macs(std::initializer_list<double> widths) {
-    double macs = 0, prev = -1;
-    for (double w : widths) {
-        if (prev > 0) macs += prev * w;
-        prev = w;
-    }
-    return macs;
-}
-
 template <class Setup>
 void run_epoch(benchmark::State& state, Setup setup, Index batch, double flops_per_sample) {
     const auto& data = mnist();

@@ -230,3 +230,13 @@ TEST_CASE("Progress lines follow Keras's format", "[progress]") {
     none.finish({});
     CHECK(silent.str().empty());
 }
+
+TEST_CASE("softmax and argmax turn predictions into answers", "[predictions]") {
+    const Tensor<double> logits(Shape{2, 3}, {1.0, 3.0, 2.0, 0.0, 0.0, 0.0});
+    const auto p = softmax(logits);
+    CHECK(p(0, 1) == Approx(std::exp(3.0) / (std::exp(1.0) + std::exp(3.0) + std::exp(2.0))));
+    CHECK(p(1, 2) == Approx(1.0 / 3));
+    const auto ids = argmax(logits);
+    CHECK(ids[0] == 1);
+    CHECK(ids[1] == 0);
+}

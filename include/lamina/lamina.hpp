@@ -23,8 +23,15 @@
 #include "lamina/optimizers/rmsprop.hpp"
 #include "lamina/optimizers/sgd.hpp"
 
+#include "lamina/io/idx.hpp"
+
+#include "lamina/datasets/mnist.hpp"
+#include "lamina/datasets/preprocessing.hpp"
+#include "lamina/datasets/split.hpp"
+
 #include "lamina/model/callback.hpp"
 #include "lamina/model/early_stopping.hpp"
 #include "lamina/model/history.hpp"
 #include "lamina/model/metrics.hpp"
+#include "lamina/model/predictions.hpp"
 #include "lamina/model/sequential.hpp"

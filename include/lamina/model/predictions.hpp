@@ -1,0 +1,33 @@
+// lamina/model/predictions.hpp: turning predict() output into answers.
+//
+// Contract: softmax(logits) turns (N, K) logits into probabilities row by row
+// (Keras's probability_model = Sequential([model, Softmax()])); argmax(pred)
+// gives each row's class id, (N,) int32.
+#pragma once
+
+#include <cstdint>
+
+#include "lamina/backend/cpu/elementwise.hpp"
+#include "lamina/core/tensor.hpp"
+#include "lamina/model/metrics.hpp"
+
+namespace lamina {
+
+template <class T>
+Tensor<T> softmax(const Tensor<T>& logits) {
+    Tensor<T> p = logits;
+    p.reshape(Shape{logits.rows(), logits.cols()});
+    backend::activation_forward(Cpu{}, ActivationKind::Softmax, p);
+    p.reshape(logits.shape());
+    return p;
+}
+
+template <class T>
+Tensor<std::int32_t> argmax(const Tensor<T>& pred) {
+    Tensor<std::int32_t> ids(Shape{pred.rows()});
+    for (Index r = 0; r < pred.rows(); ++r)
+        ids[r] = static_cast<std::int32_t>(detail::argmax_row(pred.data() + r * pred.cols(), pred.cols()));
+    return ids;
+}
+
+}  // namespace lamina
