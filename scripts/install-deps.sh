@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that lamina's build, tests, examples and
+# benchmarks need, with either compiler (g++ or clang++-14). Idempotent: when
+# every package is already installed it does not run apt-get at all.
+#
+#   scripts/install-deps.sh [--with-torch]
+#
+#   --with-torch   also install python3-torch (for the PyTorch comparison in
+#                  benchmarks/)
+#
+# Runs apt-get directly as root, through sudo otherwise.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+
+packages=(
+    cmake                  # build system (3.21 or newer; Debian 12 has 3.25)
+    make                   # CMake's default generator
+    g++                    # the default compiler
+    clang-14               # the second compiler CI builds with (clang++-14)
+    libomp-14-dev          # OpenMP for clang++-14 (g++ brings its own libgomp)
+    libeigen3-dev          # Eigen3: every tensor operation, CMake target Eigen3::Eigen
+    zlib1g-dev             # reading MNIST's .gz files, CMake target ZLIB::ZLIB
+    catch2                 # unit tests (Catch2 v2)
+    libbenchmark-dev       # Google Benchmark, for benchmarks/
+    libstb-dev             # stb_image (/usr/include/stb), for image input in lamina/io (planned)
+    dataset-fashion-mnist  # Fashion-MNIST in /usr/share/datasets/fashion-mnist (its test is skipped without it)
+    pkg-config             # stb.pc, for locating stb from CMake (not used by the build yet)
+)
+
+usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+
+for arg in "$@"; do
+    case "$arg" in
+        --with-torch) packages+=(python3-torch) ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+    [[ "$status" == installed ]] || missing+=("$p")
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps.sh: all ${#packages[@]} packages are already installed" >&2
+    exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps.sh: apt-get not found; this script is for Debian 12 (or Ubuntu)." >&2
+    echo "Install these packages (or their equivalents) by hand: ${missing[*]}" >&2
+    exit 1
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+    as_root=(env DEBIAN_FRONTEND=noninteractive)
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo env DEBIAN_FRONTEND=noninteractive)
+else
+    echo "install-deps.sh: missing packages: ${missing[*]}" >&2
+    echo "install-deps.sh: installing them needs root: run this script as root, or install sudo." >&2
+    exit 1
+fi
+
+echo "install-deps.sh: installing ${missing[*]}" >&2
+"${as_root[@]}" apt-get -q update
+"${as_root[@]}" apt-get -q install -y --no-install-recommends "${missing[@]}"
