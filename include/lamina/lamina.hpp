@@ -8,11 +8,15 @@
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/core/threads.hpp"
+#include "lamina/core/window.hpp"
 
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/dense.hpp"
 #include "lamina/layers/dropout.hpp"
 #include "lamina/layers/flatten.hpp"
+#include "lamina/layers/global_average_pooling2d.hpp"
+#include "lamina/layers/pooling2d.hpp"
 
 #include "lamina/losses/binary_crossentropy.hpp"
 #include "lamina/losses/categorical_crossentropy.hpp"

@@ -11,6 +11,7 @@
 #include <cmath>
 
 #include "lamina/core/device.hpp"
+#include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/layers/activation_kind.hpp"
 
@@ -28,49 +29,60 @@ void accumulate_column_sums(Cpu, const Tensor<T>& dz, Tensor<T>& db) {
     db.array().matrix().transpose() += dz.matrix().colwise().sum();
 }
 
-// In-place y = act(y); softmax normalises each row.
+// In-place y = act(y) on n contiguous values, for the element-wise kinds
+// (every kind but Softmax, which needs whole rows). Layers with a spatial
+// output (Conv2D) call it on the spans they own inside their threads.
 template <class T>
-void activation_forward(Cpu, ActivationKind kind, Tensor<T>& y) {
-    auto a = y.array();
+void activate_span(ActivationKind kind, T* y, Index n) {
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> a(y, n);
     switch (kind) {
         case ActivationKind::Linear: return;
         case ActivationKind::ReLU: a = a.max(T(0)); return;
         case ActivationKind::Sigmoid: a = T(1) / (T(1) + (-a).exp()); return;
         case ActivationKind::Tanh: a = a.tanh(); return;
-        case ActivationKind::Softmax: {
-            auto m = y.matrix();
-            for (Index r = 0; r < m.rows(); ++r) {
-                auto row = m.row(r).array();
-                row = (row - row.maxCoeff()).exp();  // shift by the max: exp never overflows
-                row /= row.sum();
-            }
-            return;
-        }
+        case ActivationKind::Softmax: break;
+    }
+    throw ConfigError(ErrorId::config_argument, "activate_span: softmax is not element-wise");
+}
+
+// dz = dy * act'(from y) on n contiguous values; element-wise kinds only.
+template <class T>
+void activation_backward_span(ActivationKind kind, const T* y, const T* dy, T* dz, Index n) {
+    Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> ya(y, n), dya(dy, n);
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> dza(dz, n);
+    switch (kind) {
+        case ActivationKind::Linear: dza = dya; return;
+        case ActivationKind::ReLU: dza = (ya > T(0)).select(dya, T(0)); return;
+        case ActivationKind::Sigmoid: dza = dya * ya * (T(1) - ya); return;
+        case ActivationKind::Tanh: dza = dya * (T(1) - ya.square()); return;
+        case ActivationKind::Softmax: break;
+    }
+    throw ConfigError(ErrorId::config_argument, "activation_backward_span: softmax is not element-wise");
+}
+
+// In-place y = act(y); softmax normalises each row.
+template <class T>
+void activation_forward(Cpu, ActivationKind kind, Tensor<T>& y) {
+    if (kind != ActivationKind::Softmax) return activate_span(kind, y.data(), y.size());
+    auto m = y.matrix();
+    for (Index r = 0; r < m.rows(); ++r) {
+        auto row = m.row(r).array();
+        row = (row - row.maxCoeff()).exp();  // shift by the max: exp never overflows
+        row /= row.sum();
     }
 }
 
 // dz = dL/d(pre-activation) from dy = dL/dy and the activation's output y.
 template <class T>
 void activation_backward(Cpu, ActivationKind kind, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dz) {
-    const auto ya = y.array();
-    const auto dya = dy.array();
-    auto dza = dz.array();
-    switch (kind) {
-        case ActivationKind::Linear: dza = dya; return;
-        case ActivationKind::ReLU: dza = (ya > T(0)).select(dya, T(0)); return;
-        case ActivationKind::Sigmoid: dza = dya * ya * (T(1) - ya); return;
-        case ActivationKind::Tanh: dza = dya * (T(1) - ya.square()); return;
-        case ActivationKind::Softmax: {
-            // dz_i = y_i * (dy_i - sum_j dy_j y_j): the softmax Jacobian applied to dy.
-            const auto ym = y.matrix();
-            const auto dym = dy.matrix();
-            auto dzm = dz.matrix();
-            for (Index r = 0; r < ym.rows(); ++r) {
-                const T dot = ym.row(r).dot(dym.row(r));
-                dzm.row(r).array() = ym.row(r).array() * (dym.row(r).array() - dot);
-            }
-            return;
-        }
+    if (kind != ActivationKind::Softmax) return activation_backward_span(kind, y.data(), dy.data(), dz.data(), y.size());
+    // dz_i = y_i * (dy_i - sum_j dy_j y_j): the softmax Jacobian applied to dy.
+    const auto ym = y.matrix();
+    const auto dym = dy.matrix();
+    auto dzm = dz.matrix();
+    for (Index r = 0; r < ym.rows(); ++r) {
+        const T dot = ym.row(r).dot(dym.row(r));
+        dzm.row(r).array() = ym.row(r).array() * (dym.row(r).array() - dot);
     }
 }
 

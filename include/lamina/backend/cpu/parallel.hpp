@@ -37,4 +37,34 @@ void parallel_ranges(Index n, F&& f) {
     f(Index(0), n);
 }
 
+// parallel_blocks(n, f) calls f(thread, begin, end) once per thread of the
+// team, with contiguous ranges that cover [0, n) (some may be empty when
+// n < threads): for work items that are whole samples or planes, where the
+// caller keeps per-thread partial results indexed by `thread`. The split
+// depends on n and the thread count only, so results are deterministic.
+// Inside an existing parallel region it runs on the calling thread alone.
+inline int team_size() {
+#ifdef _OPENMP
+    return omp_in_parallel() ? 1 : omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+template <class F>
+void parallel_blocks(Index n, F&& f) {
+#ifdef _OPENMP
+    const int threads = team_size();
+    if (threads > 1 && n > 1) {
+#pragma omp parallel num_threads(threads)
+        {
+            const Index t = omp_get_thread_num(), nt = omp_get_num_threads();
+            f(int(t), n * t / nt, n * (t + 1) / nt);
+        }
+        return;
+    }
+#endif
+    f(0, Index(0), n);
+}
+
 }  // namespace lamina::backend

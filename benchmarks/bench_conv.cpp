@@ -1,0 +1,165 @@
+// bench_conv: Conv2D and MaxPooling2D kernels at the shapes of mnist_cnn's
+// `keras` network (batch 64), one epoch of that network on the 60,000 MNIST
+// training images, and the machine's SGEMM peak measured in the same binary.
+//
+//   build/benchmarks/bench_conv                (OMP_NUM_THREADS=2)
+//
+// "GFLOP/s" counts 2 flops per multiply-add of the convolution itself
+// (forward: N*F*OH*OW*C*KH*KW; backward: twice that with dx, once without).
+// conv1: (1, 28, 28) -> 32 x 3x3 -> (32, 26, 26); the first layer, so
+//        training never computes its dx; backward here is dW + db only.
+// conv2: (32, 13, 13) -> 64 x 3x3 -> (64, 11, 11); backward is dW + db + dx.
+#include <benchmark/benchmark.h>
+
+#include <lamina/lamina.hpp>
+
+using namespace lamina;
+
+namespace {
+
+constexpr Index batch = 64;
+
+struct Case {
+    Shape sample;
+    Index filters;
+    bool needs_dx;
+};
+
+const Case conv1{Shape{1, 28, 28}, 32, false};
+const Case conv2{Shape{32, 13, 13}, 64, true};
+
+struct Bench {
+    LayerPtr<float, Cpu> layer;
+    Tensor<float> x, y, dy, dx;
+};
+
+template <class Spec>
+Bench make(const Spec& spec, const Shape& sample) {
+    Rng rng(1);
+    Bench b{spec.template make<float, Cpu>(), {}, {}, {}, {}};
+    b.layer->set_name("bench");
+    const Shape out = b.layer->build(sample, rng);
+    b.layer->reserve(batch);
+    b.x = Tensor<float>(sample.with_batch(batch));
+    for (auto& v : b.x) v = float(rng.uniform(0, 1));
+    b.y = Tensor<float>(out.with_batch(batch));
+    b.dy = Tensor<float>(out.with_batch(batch));
+    for (auto& v : b.dy) v = float(rng.uniform(-1, 1));
+    b.dx = Tensor<float>(sample.with_batch(batch));
+    return b;
+}
+
+double conv_flops(const Case& c, const Bench& b) {
+    const Shape out = b.layer->output_shape();
+    return 2.0 * double(batch) * double(out.size()) * double(c.sample[0]) * 9.0;
+}
+
+void BM_conv_forward(benchmark::State& state, const Case& c) {
+    auto b = make(Conv2D(c.filters, 3, Activation::ReLU), c.sample);
+    for (auto _ : state) {
+        b.layer->forward(b.x, b.y, Mode::Training);
+        benchmark::DoNotOptimize(b.y.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(conv_flops(c, b) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_conv_backward(benchmark::State& state, const Case& c) {
+    auto b = make(Conv2D(c.filters, 3, Activation::ReLU), c.sample);
+    b.layer->forward(b.x, b.y, Mode::Training);
+    for (auto _ : state) {
+        b.layer->backward(b.x, b.y, b.dy, c.needs_dx ? &b.dx : nullptr);
+        benchmark::DoNotOptimize(b.dx.data());
+    }
+    const double flops = conv_flops(c, b) * (c.needs_dx ? 2 : 1);
+    state.counters["GFLOP/s"] = benchmark::Counter(flops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_maxpool_forward(benchmark::State& state, const Shape& sample) {
+    auto b = make(MaxPool2D(2), sample);
+    for (auto _ : state) {
+        b.layer->forward(b.x, b.y, Mode::Training);
+        benchmark::DoNotOptimize(b.y.data());
+    }
+    state.SetBytesProcessed(state.iterations() * (b.x.size() + b.y.size()) * Index(sizeof(float)));
+}
+
+void BM_maxpool_backward(benchmark::State& state, const Shape& sample) {
+    auto b = make(MaxPool2D(2), sample);
+    b.layer->forward(b.x, b.y, Mode::Training);
+    for (auto _ : state) {
+        b.layer->backward(b.x, b.y, b.dy, &b.dx);
+        benchmark::DoNotOptimize(b.dx.data());
+    }
+    state.SetBytesProcessed(state.iterations() * (2 * b.x.size() + b.y.size()) * Index(sizeof(float)));
+}
+
+// Eigen's SGEMM on square matrices: the peak every GFLOP/s here is read against.
+void BM_sgemm_peak(benchmark::State& state) {
+    const Index n = state.range(0);
+    Tensor<float> a(Shape{n, n}, 1.0f), b(Shape{n, n}, 0.5f), c(Shape{n, n});
+    for (auto _ : state) {
+        backend::gemm(Cpu{}, false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
+        benchmark::DoNotOptimize(c.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// conv2's whole-batch GEMM as one Eigen call (64 x 288 x 7744), Eigen's own
+// threading: the baseline the batch-split kernel has to beat.
+void BM_conv2_gemm_eigen_threads(benchmark::State& state) {
+    const Index m = 64, k = 288, n = batch * 121;
+    Tensor<float> w(Shape{m, k}, 0.01f), cols(Shape{k, n}, 0.5f), out(Shape{m, n});
+    for (auto _ : state) {
+        backend::gemm(Cpu{}, false, false, m, n, k, 1.0f, w.data(), cols.data(), 0.0f, out.data());
+        benchmark::DoNotOptimize(out.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(m * n * k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+const datasets::Dataset<float>& mnist() {
+    static const auto data = datasets::load_mnist<float>(LAMINA_DEFAULT_DATA_DIR);
+    return data;
+}
+
+// One epoch of mnist_cnn --net keras: 938 steps of 64.
+void BM_keras_cnn_epoch(benchmark::State& state) {
+    const auto& data = mnist();
+    Sequential<float> model("bench", 1);
+    model.add(Conv2D(32, 3, Activation::ReLU));
+    model.add(MaxPool2D(2));
+    model.add(Conv2D(64, 3, Activation::ReLU));
+    model.add(MaxPool2D(2));
+    model.add(Flatten());
+    model.add(Dense(128, Activation::ReLU));
+    model.add(Dense(10));
+    model.compile(Adam(1e-3), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+    FitOptions<float> o;
+    o.epochs = 1;
+    o.batch_size = 64;
+    o.verbose = 0;
+    for (auto _ : state) model.fit(data.train.x, data.train.y, o);
+    state.SetItemsProcessed(state.iterations() * data.train.x.rows());
+}
+
+}  // namespace
+
+BENCHMARK(BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_conv2_gemm_eigen_threads)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_conv_forward, conv1, conv1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_conv_backward, conv1, conv1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_conv_forward, conv2, conv2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_conv_backward, conv2, conv2)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_maxpool_forward, pool1, Shape{32, 26, 26})->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_maxpool_backward, pool1, Shape{32, 26, 26})->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_maxpool_forward, pool2, Shape{64, 11, 11})->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_maxpool_backward, pool2, Shape{64, 11, 11})->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_keras_cnn_epoch)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+int main(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::AddCustomContext("lamina", build_info());
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

@@ -1,0 +1,169 @@
+// lamina/backend/cpu/pooling.hpp: max and average pooling over NCHW planes.
+//
+// Contract: every function works on `planes` consecutive (H, W) input planes
+// and the matching (OH, OW) output planes of the window g (core/window.hpp).
+// Windows are clipped to the input: padding never wins a max and never counts
+// in an average (TensorFlow's "same" pooling). Max pooling's gradient goes to
+// the first maximum in row-major window order, so ties have one winner, as in
+// TensorFlow and PyTorch. Backward functions add into dx, which the caller
+// zeroes.
+//   naive max: y[p][oy][ox] = max_{i,j in window} x[p][oy*SH - pt + i][ox*SW - pl + j]
+#pragma once
+
+#include <algorithm>
+
+#include "lamina/core/window.hpp"
+
+namespace lamina::backend {
+
+enum class PoolKind { Max, Average };
+
+namespace detail {
+
+struct Span {
+    Index begin, end;
+};
+
+// The input rows (or columns) window `o` covers, clipped to [0, size).
+inline Span window_span(Index o, Index stride, Index pad, Index k, Index size) {
+    const Index first = o * stride - pad;
+    return {std::max<Index>(first, 0), std::min<Index>(first + k, size)};
+}
+
+// Calls f(output_index, rows, cols) for every output position of one plane.
+template <class F>
+void for_each_window(const Window2D& g, F&& f) {
+    for (Index oy = 0; oy < g.out_h; ++oy) {
+        const Span r = window_span(oy, g.s_h, g.pad_top, g.k_h, g.in_h);
+        for (Index ox = 0; ox < g.out_w; ++ox)
+            f(oy * g.out_w + ox, r, window_span(ox, g.s_w, g.pad_left, g.k_w, g.in_w));
+    }
+}
+
+// Row-major offset of the first maximum of x over the window, or -1 if empty.
+template <class T>
+Index window_argmax(const T* x, Index in_w, Span r, Span c) {
+    Index best = -1;
+    for (Index iy = r.begin; iy < r.end; ++iy)
+        for (Index ix = c.begin; ix < c.end; ++ix) {
+            const Index at = iy * in_w + ix;
+            if (best < 0 || x[at] > x[best]) best = at;
+        }
+    return best;
+}
+
+inline Index window_count(Span r, Span c) {
+    return std::max<Index>(r.end - r.begin, 0) * std::max<Index>(c.end - c.begin, 0);
+}
+
+}  // namespace detail
+
+namespace detail {
+
+// True when every window lies inside the input: no clipping, no padding, the
+// case of every "valid" pooling and the only one worth a fast loop.
+inline bool windows_inside(const Window2D& g) {
+    return g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
+           (g.out_w - 1) * g.s_w + g.k_w <= g.in_w;
+}
+
+// Offset of the first maximum of the window starting at x[0] (rows in_w apart).
+template <class T>
+Index inside_argmax(const T* x, Index in_w, Index kh, Index kw) {
+    Index best = 0;
+    for (Index i = 0; i < kh; ++i)
+        for (Index j = 0; j < kw; ++j)
+            if (x[i * in_w + j] > x[best]) best = i * in_w + j;
+    return best;
+}
+
+}  // namespace detail
+
+template <class T>
+void pool_forward(PoolKind kind, const Window2D& g, const T* x, Index planes, T* y) {
+    if (detail::windows_inside(g)) {
+        const T scale = T(1) / T(g.k_h * g.k_w);
+        for (Index p = 0; p < planes; ++p) {
+            const T* xp = x + p * g.in_plane();
+            T* yp = y + p * g.out_plane();
+            for (Index oy = 0; oy < g.out_h; ++oy)
+                for (Index ox = 0; ox < g.out_w; ++ox) {
+                    const T* w = xp + oy * g.s_h * g.in_w + ox * g.s_w;
+                    T v;
+                    if (kind == PoolKind::Max) {
+                        v = w[0];
+                        for (Index i = 0; i < g.k_h; ++i)
+                            for (Index j = 0; j < g.k_w; ++j) v = std::max(v, w[i * g.in_w + j]);
+                    } else {
+                        v = 0;
+                        for (Index i = 0; i < g.k_h; ++i)
+                            for (Index j = 0; j < g.k_w; ++j) v += w[i * g.in_w + j];
+                        v *= scale;
+                    }
+                    yp[oy * g.out_w + ox] = v;
+                }
+        }
+        return;
+    }
+    for (Index p = 0; p < planes; ++p) {
+        const T* xp = x + p * g.in_plane();
+        T* yp = y + p * g.out_plane();
+        detail::for_each_window(g, [&](Index o, detail::Span r, detail::Span c) {
+            if (kind == PoolKind::Max) {
+                const Index at = detail::window_argmax(xp, g.in_w, r, c);
+                yp[o] = at < 0 ? T(0) : xp[at];
+                return;
+            }
+            T sum = 0;
+            for (Index iy = r.begin; iy < r.end; ++iy)
+                for (Index ix = c.begin; ix < c.end; ++ix) sum += xp[iy * g.in_w + ix];
+            const Index n = detail::window_count(r, c);
+            yp[o] = n > 0 ? sum / T(n) : T(0);
+        });
+    }
+}
+
+template <class T>
+void pool_backward(PoolKind kind, const Window2D& g, const T* x, const T* dy, Index planes, T* dx) {
+    // The max is found again from x rather than remembered from the forward
+    // pass: no mask to store, and backward stays correct whatever ran in between.
+    if (detail::windows_inside(g)) {
+        const T scale = T(1) / T(g.k_h * g.k_w);
+        for (Index p = 0; p < planes; ++p) {
+            const T* xp = x + p * g.in_plane();
+            const T* dyp = dy + p * g.out_plane();
+            T* dxp = dx + p * g.in_plane();
+            for (Index oy = 0; oy < g.out_h; ++oy)
+                for (Index ox = 0; ox < g.out_w; ++ox) {
+                    const Index at = oy * g.s_h * g.in_w + ox * g.s_w;
+                    const T d = dyp[oy * g.out_w + ox];
+                    if (kind == PoolKind::Max) {
+                        dxp[at + detail::inside_argmax(xp + at, g.in_w, g.k_h, g.k_w)] += d;
+                    } else {
+                        for (Index i = 0; i < g.k_h; ++i)
+                            for (Index j = 0; j < g.k_w; ++j) dxp[at + i * g.in_w + j] += d * scale;
+                    }
+                }
+        }
+        return;
+    }
+    for (Index p = 0; p < planes; ++p) {
+        const T* xp = x + p * g.in_plane();
+        const T* dyp = dy + p * g.out_plane();
+        T* dxp = dx + p * g.in_plane();
+        detail::for_each_window(g, [&](Index o, detail::Span r, detail::Span c) {
+            if (kind == PoolKind::Max) {
+                const Index at = detail::window_argmax(xp, g.in_w, r, c);
+                if (at >= 0) dxp[at] += dyp[o];
+                return;
+            }
+            const Index n = detail::window_count(r, c);
+            if (n == 0) return;
+            const T share = dyp[o] / T(n);
+            for (Index iy = r.begin; iy < r.end; ++iy)
+                for (Index ix = c.begin; ix < c.end; ++ix) dxp[iy * g.in_w + ix] += share;
+        });
+    }
+}
+
+}  // namespace lamina::backend

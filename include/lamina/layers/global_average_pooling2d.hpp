@@ -1,0 +1,63 @@
+// lamina/layers/global_average_pooling2d.hpp: (None, C, H, W) -> (None, C),
+// the mean of each channel's plane (Keras's GlobalAveragePooling2D with
+// channels first). No parameters, no workspace.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "lamina/backend/cpu/parallel.hpp"
+#include "lamina/layers/layer.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class GlobalAveragePooling2DLayer : public Layer<T, Device> {
+public:
+    using typename Layer<T, Device>::TensorType;
+
+    std::string type() const override { return "GlobalAveragePooling2D"; }
+
+    Shape build(const Shape& input, Rng&) override {
+        if (input.rank() != 3)
+            throw ShapeError(ErrorId::shape_rank, this->who() + ": expects samples (channels, height, width), got " +
+                                                      input.keras_str());
+        plane_ = input[1] * input[2];
+        return this->finish_build(input, Shape{input[0]});
+    }
+
+    void infer(const TensorType& x, TensorType& y) const override {
+        backend::parallel_blocks(y.size(), [&](int, Index begin, Index end) {
+            for (Index p = begin; p < end; ++p) {
+                const T* xp = x.data() + p * plane_;
+                T sum = 0;
+                for (Index i = 0; i < plane_; ++i) sum += xp[i];
+                y[p] = sum / T(plane_);
+            }
+        });
+    }
+
+    void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
+        if (!dx) return;
+        backend::parallel_blocks(dy.size(), [&](int, Index begin, Index end) {
+            for (Index p = begin; p < end; ++p) std::fill(dx->data() + p * plane_, dx->data() + (p + 1) * plane_, dy[p] / T(plane_));
+        });
+    }
+
+private:
+    Index plane_ = 0;
+};
+
+// Keras's layers.GlobalAveragePooling2D().
+struct GlobalAveragePooling2D {
+    std::string name;
+    template <class T, class Device>
+    LayerPtr<T, Device> make() const {
+        auto layer = std::make_unique<GlobalAveragePooling2DLayer<T, Device>>();
+        layer->set_name(name);
+        return layer;
+    }
+};
+
+}  // namespace lamina

@@ -1,0 +1,107 @@
+// lamina/layers/pooling2d.hpp: MaxPooling2D and AveragePooling2D, NCHW.
+//
+// Contract: input (None, C, H, W) -> output (None, C, OH, OW); pool_size
+// defaults to 2 and strides to pool_size, as in Keras; padding "valid" or
+// "same" (core/window.hpp). Each (sample, channel) plane is pooled alone;
+// windows are clipped to the input, so "same" padding never wins a max and
+// never dilutes an average. Max pooling's gradient goes to the first maximum
+// in row-major window order. No parameters, no workspace.
+// Planes are split across OpenMP threads.
+#pragma once
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "lamina/backend/cpu/parallel.hpp"
+#include "lamina/backend/cpu/pooling.hpp"
+#include "lamina/core/window.hpp"
+#include "lamina/layers/layer.hpp"
+
+namespace lamina {
+
+template <class T, class Device = Cpu>
+class Pooling2DLayer : public Layer<T, Device> {
+public:
+    using typename Layer<T, Device>::TensorType;
+
+    Pooling2DLayer(backend::PoolKind kind, Size2 pool_size, Size2 strides, Padding padding)
+        : kind_(kind), pool_size_(pool_size), strides_(strides), padding_(padding) {}
+
+    std::string type() const override { return kind_ == backend::PoolKind::Max ? "MaxPooling2D" : "AveragePooling2D"; }
+
+    Shape build(const Shape& input, Rng&) override {
+        g_ = make_window(this->who(), input, pool_size_, strides_, padding_);
+        return this->finish_build(input, Shape{g_.channels, g_.out_h, g_.out_w});
+    }
+
+    void infer(const TensorType& x, TensorType& y) const override {
+        backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
+            backend::pool_forward(kind_, g_, x.data() + begin * g_.in_plane(), end - begin,
+                                  y.data() + begin * g_.out_plane());
+        });
+    }
+
+    void backward(const TensorType& x, const TensorType&, const TensorType& dy, TensorType* dx) override {
+        if (!dx) return;
+        backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
+            T* dx0 = dx->data() + begin * g_.in_plane();
+            std::fill(dx0, dx0 + (end - begin) * g_.in_plane(), T(0));
+            backend::pool_backward(kind_, g_, x.data() + begin * g_.in_plane(), dy.data() + begin * g_.out_plane(),
+                                   end - begin, dx0);
+        });
+    }
+
+    LayerConfig config() const override {
+        return {{"pool_size", pool_size_.str()}, {"strides", strides_.str()}, {"padding", to_string(padding_)}};
+    }
+
+    const Window2D& window() const noexcept { return g_; }
+
+private:
+    backend::PoolKind kind_;
+    Size2 pool_size_, strides_;
+    Padding padding_;
+    Window2D g_{};
+};
+
+namespace detail {
+
+// Keras's pooling arguments: strides default to the pool size.
+template <backend::PoolKind Kind>
+struct Pooling2DSpec {
+    Size2 pool_size{2};
+    std::optional<Size2> strides;
+    Padding padding = Padding::Valid;
+    std::string name;
+
+    Pooling2DSpec(Size2 pool_size_ = 2, std::optional<Size2> strides_ = std::nullopt, Padding padding_ = Padding::Valid,
+                  std::string name_ = {})
+        : pool_size(pool_size_), strides(strides_), padding(padding_), name(std::move(name_)) {}
+
+    Pooling2DSpec& named(std::string n) {
+        name = std::move(n);
+        return *this;
+    }
+
+    template <class T, class Device>
+    LayerPtr<T, Device> make() const {
+        auto layer = std::make_unique<Pooling2DLayer<T, Device>>(Kind, pool_size, strides.value_or(pool_size), padding);
+        layer->set_name(name);
+        return layer;
+    }
+};
+
+}  // namespace detail
+
+// Keras's layers.MaxPooling2D(pool_size=2, strides=None, padding="valid"),
+// also spelled MaxPool2D.
+using MaxPooling2D = detail::Pooling2DSpec<backend::PoolKind::Max>;
+using MaxPool2D = MaxPooling2D;
+// Keras's layers.AveragePooling2D(pool_size=2, strides=None, padding="valid"),
+// also spelled AvgPool2D.
+using AveragePooling2D = detail::Pooling2DSpec<backend::PoolKind::Average>;
+using AvgPool2D = AveragePooling2D;
+
+}  // namespace lamina

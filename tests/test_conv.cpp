@@ -1,0 +1,313 @@
+// Conv2D, MaxPooling2D, AveragePooling2D and GlobalAveragePooling2D:
+// forward values against naive loops written here, gradients against finite
+// differences (double), and the errors of bad configurations.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <limits>
+
+#include "gradcheck.hpp"
+#include "matchers.hpp"
+
+using namespace lamina;
+using gradcheck::random_tensor;
+
+namespace {
+constexpr double tolerance = 1e-6;
+
+template <class Spec>
+LayerPtr<double, Cpu> built(const Spec& spec, const Shape& sample, Rng& rng) {
+    auto layer = spec.template make<double, Cpu>();
+    layer->set_name("under_test");
+    layer->build(sample, rng);
+    return layer;
+}
+
+Tensor<double> run(Layer<double>& layer, const Tensor<double>& x) {
+    Tensor<double> y(layer.output_shape().with_batch(x.rows()));
+    layer.reserve(x.rows());
+    layer.forward(x, y, Mode::Training);
+    return y;
+}
+
+// TensorFlow's padding: total = max((out - 1) * s + k - in, 0), floor(total / 2) before.
+Index pad_before(Index in, Index k, Index s, bool same, Index& out) {
+    if (!same) {
+        out = (in - k) / s + 1;
+        return 0;
+    }
+    out = (in + s - 1) / s;
+    return std::max<Index>((out - 1) * s + k - in, 0) / 2;
+}
+
+// The convolution straight from its definition, kernel (F, C, KH, KW).
+Tensor<double> naive_conv(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>* b, Index s,
+                          bool same, bool relu) {
+    const Index n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+    const Index f = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
+    Index oh, ow;
+    const Index pt = pad_before(h, kh, s, same, oh), pl = pad_before(wd, kw, s, same, ow);
+    Tensor<double> y(Shape{n, f, oh, ow});
+    for (Index a = 0; a < n; ++a)
+        for (Index o = 0; o < f; ++o)
+            for (Index oy = 0; oy < oh; ++oy)
+                for (Index ox = 0; ox < ow; ++ox) {
+                    double sum = b ? (*b)[o] : 0.0;
+                    for (Index ch = 0; ch < c; ++ch)
+                        for (Index i = 0; i < kh; ++i)
+                            for (Index j = 0; j < kw; ++j) {
+                                const Index iy = oy * s - pt + i, ix = ox * s - pl + j;
+                                if (iy < 0 || iy >= h || ix < 0 || ix >= wd) continue;
+                                sum += w[((o * c + ch) * kh + i) * kw + j] * x[((a * c + ch) * h + iy) * wd + ix];
+                            }
+                    y[((a * f + o) * oh + oy) * ow + ox] = relu ? std::max(sum, 0.0) : sum;
+                }
+    return y;
+}
+
+// Pooling from its definition: windows clipped to the input.
+Tensor<double> naive_pool(const Tensor<double>& x, Index k, Index s, bool same, bool max) {
+    const Index n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], w = x.shape()[3];
+    Index oh, ow;
+    const Index pt = pad_before(h, k, s, same, oh), pl = pad_before(w, k, s, same, ow);
+    Tensor<double> y(Shape{n, c, oh, ow});
+    for (Index p = 0; p < n * c; ++p)
+        for (Index oy = 0; oy < oh; ++oy)
+            for (Index ox = 0; ox < ow; ++ox) {
+                double best = -std::numeric_limits<double>::infinity(), sum = 0;
+                Index count = 0;
+                for (Index i = 0; i < k; ++i)
+                    for (Index j = 0; j < k; ++j) {
+                        const Index iy = oy * s - pt + i, ix = ox * s - pl + j;
+                        if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+                        const double v = x[(p * h + iy) * w + ix];
+                        best = std::max(best, v);
+                        sum += v;
+                        ++count;
+                    }
+                y[(p * oh + oy) * ow + ox] = max ? best : sum / double(count);
+            }
+    return y;
+}
+
+double max_abs_diff(const Tensor<double>& a, const Tensor<double>& b) {
+    REQUIRE(a.shape() == b.shape());
+    double d = 0;
+    for (Index i = 0; i < a.size(); ++i) d = std::max(d, std::abs(a[i] - b[i]));
+    return d;
+}
+}  // namespace
+
+TEST_CASE("Conv2D forward equals the naive convolution", "[conv2d]") {
+    Rng rng(21);
+    for (Index stride : {1, 2})
+        for (bool same : {false, true})
+            for (Index channels : {1, 3})
+                for (Index batch : {1, 3})
+                    for (bool bias : {true, false})
+                        for (Size2 kernel : {Size2(3, 2), Size2(3, 3)}) {
+                        CAPTURE(stride, same, channels, batch, bias, kernel.str());
+                        const Shape sample{channels, 7, 6};  // odd and even sides
+                        auto layer = built(Conv2D(4, kernel, stride, same ? Padding::Same : Padding::Valid,
+                                                  Activation::ReLU, bias, Initializer::GlorotUniform,
+                                                  Initializer::GlorotUniform),
+                                           sample, rng);
+                        const auto x = random_tensor(sample.with_batch(batch), rng);
+                        const auto& weights = layer->params()[0]->value;
+                        const Tensor<double>* b = bias ? &layer->params()[1]->value : nullptr;
+                        CHECK(max_abs_diff(run(*layer, x), naive_conv(x, weights, b, stride, same, true)) < 1e-12);
+                    }
+}
+
+TEST_CASE("Conv2D gradients match finite differences", "[gradient][conv2d]") {
+    Rng rng(22);
+    for (Index stride : {1, 2})
+        for (bool same : {false, true})
+            for (Index channels : {1, 3})
+                for (Index batch : {1, 3})
+                    for (bool bias : {true, false}) {
+                        CAPTURE(stride, same, channels, batch, bias);
+                        auto layer = built(Conv2D(2, 3, stride, same ? Padding::Same : Padding::Valid,
+                                                  Activation::Tanh, bias, Initializer::GlorotUniform,
+                                                  Initializer::GlorotUniform),
+                                           Shape{channels, 5, 6}, rng);
+                        const auto r =
+                            gradcheck::check_layer(*layer, random_tensor(Shape{batch, channels, 5, 6}, rng), rng);
+                        CHECK(r.max_input_error <= tolerance);
+                        CHECK(r.max_param_error <= tolerance);
+                    }
+}
+
+TEST_CASE("Conv2D gradients hold for every element-wise activation and a 1x1 kernel", "[gradient][conv2d]") {
+    Rng rng(23);
+    for (ActivationKind act :
+         {ActivationKind::Linear, ActivationKind::ReLU, ActivationKind::Sigmoid, ActivationKind::Tanh}) {
+        CAPTURE(to_string(act));
+        auto layer = built(Conv2D(3, 2, 1, Padding::Valid, act), Shape{2, 4, 3}, rng);
+        const auto r = gradcheck::check_layer(*layer, random_tensor(Shape{2, 2, 4, 3}, rng), rng);
+        CHECK(r.max_input_error <= tolerance);
+        CHECK(r.max_param_error <= tolerance);
+    }
+    auto pointwise = built(Conv2D(2, 1), Shape{3, 3, 3}, rng);
+    const auto r = gradcheck::check_layer(*pointwise, random_tensor(Shape{2, 3, 3, 3}, rng), rng);
+    CHECK(r.max_input_error <= tolerance);
+    CHECK(r.max_param_error <= tolerance);
+}
+
+TEST_CASE("Conv2D: shapes, parameter counts and Keras's fans", "[conv2d]") {
+    Rng rng(24);
+    auto valid = built(Conv2D(32, 3, Activation::ReLU), Shape{1, 28, 28}, rng);
+    CHECK(valid->output_shape() == Shape{32, 26, 26});
+    CHECK(valid->count_params() == 32 * 9 + 32);
+    auto same = built(Conv2D(8, 3, 2, Padding::Same), Shape{3, 7, 7}, rng);
+    CHECK(same->output_shape() == Shape{8, 4, 4});
+    auto wide = built(Conv2D(4, {1, 5}, {1, 2}, Padding::Valid), Shape{2, 3, 11}, rng);
+    CHECK(wide->output_shape() == Shape{4, 3, 4});
+    // glorot_uniform's limit sqrt(6 / (fan_in + fan_out)) with fans C*k*k and F*k*k.
+    const double limit = std::sqrt(6.0 / (1 * 9 + 32 * 9));
+    const auto& k = valid->params()[0]->value;
+    CHECK(k.shape() == Shape{32, 1, 3, 3});
+    double biggest = 0;
+    for (double v : k) biggest = std::max(biggest, std::abs(v));
+    CHECK(biggest <= limit);
+    CHECK(biggest > 0.8 * limit);
+}
+
+TEST_CASE("Conv2D and pooling reject bad configurations, naming the layer", "[conv2d][errors]") {
+    Rng rng(25);
+    auto build = [&](auto spec, const Shape& s) { built(spec, s, rng); };
+    CHECK_THROWS_MATCHES(build(Conv2D(4, 5), Shape{1, 4, 9}), ShapeError,
+                         test::error(ErrorId::shape_mismatch, {"Conv2D 'under_test'", "(5, 5)", "larger"}));
+    CHECK_THROWS_MATCHES(build(Conv2D(0, 3), Shape{1, 8, 8}), ConfigError,
+                         test::error(ErrorId::config_argument, {"Conv2D 'under_test'", "filters"}));
+    CHECK_THROWS_MATCHES(build(Conv2D(4, 0), Shape{1, 8, 8}), ConfigError,
+                         test::error(ErrorId::config_argument, {"Conv2D 'under_test'", "kernel"}));
+    CHECK_THROWS_MATCHES(build(Conv2D(4, 3, Size2(0)), Shape{1, 8, 8}), ConfigError,
+                         test::error(ErrorId::config_argument, {"Conv2D 'under_test'", "strides"}));
+    CHECK_THROWS_MATCHES(build(Conv2D(4, 3), Shape{784}), ShapeError,
+                         test::error(ErrorId::shape_rank, {"Conv2D 'under_test'", "(None, 784)", "NCHW"}));
+    CHECK_THROWS_MATCHES(build(Conv2D(4, 3, Activation::Softmax), Shape{1, 8, 8}), ConfigError,
+                         test::error(ErrorId::config_argument, {"Conv2D 'under_test'", "softmax"}));
+    CHECK_THROWS_MATCHES(build(MaxPool2D(3), Shape{2, 2, 8}), ShapeError,
+                         test::error(ErrorId::shape_mismatch, {"MaxPooling2D 'under_test'", "larger"}));
+    CHECK_THROWS_MATCHES(build(AveragePooling2D(2), Shape{8, 8}), ShapeError,
+                         test::error(ErrorId::shape_rank, {"AveragePooling2D 'under_test'"}));
+    CHECK_THROWS_MATCHES(build(GlobalAveragePooling2D(), Shape{8}), ShapeError,
+                         test::error(ErrorId::shape_rank, {"GlobalAveragePooling2D 'under_test'"}));
+    CHECK_THROWS_MATCHES(padding_from_string("full"), ConfigError,
+                         test::error(ErrorId::config_unknown_name, {"full", "valid", "same"}));
+    // In a model, a mismatch is reported at build time with the layer's name.
+    Sequential<float> model;
+    model.add(Flatten());
+    model.add(Conv2D(4, 3).named("conv_after_flatten"));
+    CHECK_THROWS_MATCHES(model.build(Shape{1, 28, 28}), ShapeError, test::mentions({"conv_after_flatten"}));
+}
+
+TEST_CASE("Max and average pooling equal their definitions, odd sizes and same padding included", "[pooling]") {
+    Rng rng(26);
+    for (Index k : {2, 3})
+        for (Index s : {1, 2, 3})
+            for (bool same : {false, true}) {
+                CAPTURE(k, s, same);
+                const Shape sample{2, 7, 5};
+                const auto x = random_tensor(sample.with_batch(3), rng);
+                auto maxpool = built(MaxPool2D(k, s, same ? Padding::Same : Padding::Valid), sample, rng);
+                CHECK(max_abs_diff(run(*maxpool, x), naive_pool(x, k, s, same, true)) == 0.0);
+                auto avgpool = built(AveragePooling2D(k, s, same ? Padding::Same : Padding::Valid), sample, rng);
+                CHECK(max_abs_diff(run(*avgpool, x), naive_pool(x, k, s, same, false)) < 1e-12);
+            }
+    auto pool = built(MaxPool2D(), Shape{1, 5, 5}, rng);  // strides default to the pool size
+    CHECK(pool->output_shape() == Shape{1, 2, 2});
+}
+
+TEST_CASE("Pooling gradients match finite differences; max-pool ties go to the first maximum", "[gradient][pooling]") {
+    Rng rng(27);
+    for (Index k : {2, 3})
+        for (Index s : {1, 2})
+            for (bool same : {false, true})
+                for (Index batch : {1, 2}) {
+                    CAPTURE(k, s, same, batch);
+                    const Padding pad = same ? Padding::Same : Padding::Valid;
+                    // Distinct values: finite differences are only defined away from ties.
+                    auto x = random_tensor(Shape{batch, 2, 5, 5}, rng);
+                    auto maxpool = built(MaxPool2D(k, s, pad), Shape{2, 5, 5}, rng);
+                    CHECK(gradcheck::check_layer(*maxpool, x, rng).max_input_error <= tolerance);
+                    auto avgpool = built(AveragePooling2D(k, s, pad), Shape{2, 5, 5}, rng);
+                    CHECK(gradcheck::check_layer(*avgpool, x, rng).max_input_error <= tolerance);
+                }
+    auto global = built(GlobalAveragePooling2D(), Shape{3, 4, 5}, rng);
+    CHECK(global->output_shape() == Shape{3});
+    CHECK(gradcheck::check_layer(*global, random_tensor(Shape{2, 3, 4, 5}, rng), rng).max_input_error <= tolerance);
+
+    // Ties: a plane of equal values sends each window's gradient to its first element only.
+    auto tied = built(MaxPool2D(2), Shape{1, 4, 4}, rng);
+    const Tensor<double> x(Shape{1, 1, 4, 4}, 1.0);
+    const auto y = run(*tied, x);
+    const Tensor<double> dy(y.shape(), 1.0);
+    Tensor<double> dx(x.shape());
+    tied->backward(x, y, dy, &dx);
+    double total = 0;
+    for (double v : dx) total += v;
+    CHECK(total == 4.0);
+    CHECK(dx[0] == 1.0);   // window (0, 0): first element
+    CHECK(dx[1] == 0.0);
+    CHECK(dx[2] == 1.0);   // window (0, 1)
+    CHECK(dx[5] == 0.0);
+    CHECK(dx[8] == 1.0);   // window (1, 0)
+    CHECK(dx[10] == 1.0);  // window (1, 1)
+}
+
+TEST_CASE("GlobalAveragePooling2D averages each plane", "[pooling]") {
+    Rng rng(28);
+    auto layer = built(GlobalAveragePooling2D(), Shape{2, 2, 3}, rng);
+    const Tensor<double> x(Shape{1, 2, 2, 3}, {1, 2, 3, 4, 5, 6, -1, -1, -1, -1, -1, 5});
+    const auto y = run(*layer, x);
+    CHECK(y[0] == Approx(3.5));
+    CHECK(y[1] == Approx(0.0).margin(1e-15));
+}
+
+TEST_CASE("Conv2D results do not depend on how the batch is split across threads", "[conv2d][determinism]") {
+    // The same samples in a batch of 5 and one at a time give the same outputs
+    // and, summed, the same kernel gradient (up to the summation order).
+    Rng rng(29);
+    auto layer = built(Conv2D(3, 3, 1, Padding::Same, Activation::ReLU), Shape{2, 6, 6}, rng);
+    const auto x = random_tensor(Shape{5, 2, 6, 6}, rng);
+    const auto y = run(*layer, x);
+    const auto dy = random_tensor(y.shape(), rng);
+    auto* kernel = layer->params()[0];
+    kernel->grad.set_zero();
+    Tensor<double> dx(x.shape());
+    layer->backward(x, y, dy, &dx);
+    const Tensor<double> whole = kernel->grad;
+    kernel->grad.set_zero();
+    for (Index i = 0; i < 5; ++i) {
+        const auto xi = x.slice_rows(i, 1), dyi = dy.slice_rows(i, 1);
+        const auto yi = run(*layer, xi);
+        CHECK(max_abs_diff(yi, y.slice_rows(i, 1)) == 0.0);
+        Tensor<double> dxi(xi.shape());
+        layer->backward(xi, yi, dyi, &dxi);
+        CHECK(max_abs_diff(dxi, dx.slice_rows(i, 1)) < 1e-12);
+    }
+    CHECK(max_abs_diff(kernel->grad, whole) < 1e-12);
+}
+
+TEST_CASE("summary() shows conv models' NCHW shapes and parameter counts", "[conv2d][summary]") {
+    Sequential<float> model;
+    model.add(Conv2D(32, 3, Activation::ReLU));
+    model.add(MaxPool2D(2));
+    model.add(Conv2D(64, 3, Activation::ReLU));
+    model.add(MaxPool2D(2));
+    model.add(Flatten());
+    model.add(Dense(128, Activation::ReLU));
+    model.add(Dense(10));
+    model.build(Shape{1, 28, 28});
+    const std::string s = model.summary_string();
+    CHECK_THAT(s, Catch::Contains(" conv2d (Conv2D)             (None, 32, 26, 26)        320       \n"));
+    // Keras wraps what does not fit the first column onto the next line.
+    CHECK_THAT(s, Catch::Contains(" max_pooling2d (MaxPooling2D  (None, 32, 13, 13)       0         \n"
+                                  " )                                                               \n"));
+    CHECK_THAT(s, Catch::Contains(" conv2d_1 (Conv2D)           (None, 64, 11, 11)        18496     \n"));
+    CHECK_THAT(s, Catch::Contains("(None, 64, 5, 5)") && Catch::Contains("(None, 1600)") &&
+                      Catch::Contains("204928"));
+    CHECK_THAT(s, Catch::Contains("Total params: 225,034"));
+}
