@@ -5,7 +5,8 @@ same machine, so docs/performance.md compares like with like.
     scripts/install-deps.sh --with-torch
     /usr/bin/python3 benchmarks/compare_pytorch.py [--threads 2] [--epochs 3] [--data data/mnist]
 
-Each network trains on the 60,000 MNIST training images exactly as the Keras
+Networks: keras128 and dense512 (bench_mlp_epoch), keras_cnn (bench_conv's
+BM_keras_cnn_epoch). Each network trains on the 60,000 MNIST training images exactly as the Keras
 notebook does (same layers, optimizer, loss, batch size, shuffling every
 epoch); the script reports every epoch's time and the median of the epochs
 after the first (the first pays for allocation and warm-up, as in the C++
@@ -51,6 +52,17 @@ def dense512():
     return model, opt, nn.CrossEntropyLoss(), 128
 
 
+def keras_cnn():
+    # mnist_cnn --net keras: Keras's Conv2D/Dense defaults are glorot_uniform;
+    # PyTorch keeps its own initialisation (speed does not depend on it).
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    return model, opt, nn.CrossEntropyLoss(), 64
+
+
 def time_epochs(make, x, y, epochs):
     torch.manual_seed(1)
     model, opt, loss_fn, batch = make()
@@ -77,7 +89,7 @@ def main():
     p.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (0: PyTorch's default)")
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--data", default=os.path.join(here, "..", "data", "mnist"))
-    p.add_argument("--net", choices=["keras128", "dense512", "all"], default="all")
+    p.add_argument("--net", choices=["keras128", "dense512", "keras_cnn", "all"], default="all")
     args = p.parse_args()
 
     if args.threads > 0:
@@ -87,7 +99,7 @@ def main():
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, {x.shape[0]} training images",
           file=sys.stderr)
 
-    nets = {"keras128": keras128, "dense512": dense512}
+    nets = {"keras128": keras128, "dense512": dense512, "keras_cnn": keras_cnn}
     for name, make in nets.items():
         if args.net not in ("all", name):
             continue

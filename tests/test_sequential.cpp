@@ -240,3 +240,19 @@ TEST_CASE("softmax and argmax turn predictions into answers", "[predictions]") {
     CHECK(ids[0] == 1);
     CHECK(ids[1] == 0);
 }
+
+TEST_CASE("Compiling again starts the new optimizer from fresh state, as Keras does", "[sequential][optimizer]") {
+    auto data = toy(200, 5);
+    auto model = small_model(5);  // compiled with Adam
+    model.compile(SGD(0.1, 0.9), SparseCategoricalCrossentropy());
+    model.fit(data.x, data.y, quiet(2, 32));
+    // A momentum buffer from SGD must not become RMSprop's mean square (it
+    // holds negative values: sqrt of them made every loss NaN before).
+    model.compile(RMSprop(), SparseCategoricalCrossentropy(), {metrics::accuracy});
+    for (std::size_t i = 0; i < model.size(); ++i)
+        for (const auto* p : model.layer(i).params())
+            for (const auto& slot : p->slots)
+                for (float v : slot) REQUIRE(v == 0.0f);
+    const History h = model.fit(data.x, data.y, quiet(2, 32));
+    for (double loss : h.history.at("loss")) CHECK(std::isfinite(loss));
+}

@@ -36,6 +36,12 @@
 #include "lamina/layers/activation.hpp"
 #include "lamina/layers/layer.hpp"
 
+// Floats per per-thread workspace (columns or GEMM output); tuned on the
+// Keras CNN's shapes (docs/performance.md). A compile-time knob for other CPUs.
+#ifndef LAMINA_CONV_WORKSPACE_FLOATS
+#define LAMINA_CONV_WORKSPACE_FLOATS (Index(1) << 18)
+#endif
+
 namespace lamina {
 
 template <class T, class Device = Cpu>
@@ -185,7 +191,7 @@ private:
     // Samples per GEMM: enough columns for Eigen to reach its peak, few
     // enough that the columns stay in the 1-2 MB of L2 a core has.
     Index chunk_samples() const noexcept {
-        constexpr Index budget = Index(1) << 18;  // floats per workspace (1 MiB)
+        constexpr Index budget = LAMINA_CONV_WORKSPACE_FLOATS;
         const Index per_sample = std::max(rows(), filters_) * g_.out_plane();
         return std::max<Index>(1, budget / std::max<Index>(per_sample, 1));
     }

@@ -46,10 +46,8 @@ public:
     void backward(const TensorType& x, const TensorType&, const TensorType& dy, TensorType* dx) override {
         if (!dx) return;
         backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
-            T* dx0 = dx->data() + begin * g_.in_plane();
-            std::fill(dx0, dx0 + (end - begin) * g_.in_plane(), T(0));
             backend::pool_backward(kind_, g_, x.data() + begin * g_.in_plane(), dy.data() + begin * g_.out_plane(),
-                                   end - begin, dx0);
+                                   end - begin, dx->data() + begin * g_.in_plane());
         });
     }
 

@@ -78,7 +78,7 @@ struct FitOptions {
     std::optional<ValidationData<T>> validation_data;  // overrides validation_split
     int verbose = 1;                // 0 silent, 1 progress bar, 2 one line per epoch
     int initial_epoch = 0;
-    std::optional<std::uint64_t> seed;  // reseeds shuffling and dropout
+    std::optional<std::uint64_t> seed;  // reseeds the shuffle order (Dropout masks come from the seed the model was built with)
     std::vector<CallbackHandle> callbacks;
 };
 

@@ -1,7 +1,10 @@
 // lamina/optimizers/optimizer.hpp: the interface every optimizer implements.
 //
-// Contract: build(params) allocates each Param's state slots once (named by
-// slot_names(), zero-initialised); step(params) increments iterations() and
+// Contract: the first build(params) of an optimizer gives every Param fresh,
+// zeroed state slots (named by slot_names()), whatever a previous optimizer
+// left there: compiling again starts the new optimizer from scratch, as in
+// Keras. Later builds only add slots to Params that have none (layers built
+// after compile), so state survives between fit() calls; step(params) increments iterations() and
 // applies one update to every trainable Param from its grad. The learning
 // rate can be read and changed between steps (callbacks, schedules).
 #pragma once
@@ -30,8 +33,10 @@ public:
 
     void build(const ParamList& params) {
         const auto names = slot_names();
+        const bool fresh = !built_;
+        built_ = true;
         for (auto* p : params) {
-            if (p->slots.size() == names.size()) continue;
+            if (!fresh && p->slots.size() == names.size()) continue;
             p->slots.assign(names.size(), Tensor<T, Device>(p->value.shape()));
             for (auto& s : p->slots) s.set_zero();
         }
@@ -68,6 +73,7 @@ protected:
 private:
     double learning_rate_;
     long long iterations_ = 0;
+    bool built_ = false;  // whether this optimizer has initialised the slots it owns
 };
 
 template <class T, class Device = Cpu>
