@@ -9,11 +9,10 @@
 // conv1: (1, 28, 28) -> 32 x 3x3 -> (32, 26, 26); the first layer, so
 //        training never computes its dx; backward here is dW + db only.
 // conv2: (32, 13, 13) -> 64 x 3x3 -> (64, 11, 11); backward is dW + db + dx.
-#include <benchmark/benchmark.h>
-
-#include <lamina/lamina.hpp>
+#include "bench_common.hpp"
 
 using namespace lamina;
+using bench::mnist;
 
 namespace {
 
@@ -93,18 +92,6 @@ void BM_maxpool_backward(benchmark::State& state, const Shape& sample) {
     state.SetBytesProcessed(state.iterations() * (2 * b.x.size() + b.y.size()) * Index(sizeof(float)));
 }
 
-// Eigen's SGEMM on square matrices: the peak every GFLOP/s here is read against.
-void BM_sgemm_peak(benchmark::State& state) {
-    const Index n = state.range(0);
-    Tensor<float> a(Shape{n, n}, 1.0f), b(Shape{n, n}, 0.5f), c(Shape{n, n});
-    for (auto _ : state) {
-        backend::gemm(Cpu{}, false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
-        benchmark::DoNotOptimize(c.data());
-    }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,
-                                                   benchmark::Counter::kIsIterationInvariantRate);
-}
-
 // conv2's whole-batch GEMM as one Eigen call (64 x 288 x 7744), Eigen's own
 // threading: the baseline the batch-split kernel has to beat.
 void BM_conv2_gemm_eigen_threads(benchmark::State& state) {
@@ -115,11 +102,6 @@ void BM_conv2_gemm_eigen_threads(benchmark::State& state) {
         benchmark::DoNotOptimize(out.data());
     }
     state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(m * n * k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
-
-const datasets::Dataset<float>& mnist() {
-    static const auto data = datasets::load_mnist<float>(LAMINA_DEFAULT_DATA_DIR);
-    return data;
 }
 
 // One epoch of mnist_cnn --net keras: 938 steps of 64.
@@ -144,7 +126,7 @@ void BM_keras_cnn_epoch(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(bench::BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_conv2_gemm_eigen_threads)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_conv_forward, conv1, conv1)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_conv_backward, conv1, conv1)->Unit(benchmark::kMicrosecond);

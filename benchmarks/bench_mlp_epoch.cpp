@@ -9,18 +9,12 @@
 // mlp300:      Flatten-Dense(300)-Dense(100)-Dense(10, softmax), SGD, batch 32.
 // Counters: epoch time is the benchmark time; "GFLOP/s" counts the GEMM work
 // of forward + backward (2 flops per multiply-add).
-#include <benchmark/benchmark.h>
-
-#include <lamina/lamina.hpp>
+#include "bench_common.hpp"
 
 using namespace lamina;
+using bench::mnist;
 
 namespace {
-
-const datasets::Dataset<float>& mnist() {
-    static const auto data = datasets::load_mnist<float>(LAMINA_DEFAULT_DATA_DIR);
-    return data;
-}
 
 // dense512's CategoricalCrossentropy wants one-hot targets, as in its notebook.
 const Tensor<float>& one_hot_train_labels() {
@@ -86,19 +80,6 @@ void BM_mlp300_epoch(benchmark::State& state) {
         mnist().train.y, 32, 2 * macs);
 }
 
-// The reference every GFLOP/s figure is read against: Eigen's SGEMM on
-// square matrices, with the same threads.
-void BM_sgemm_peak(benchmark::State& state) {
-    const Index n = state.range(0);
-    Tensor<float> a(Shape{n, n}, 1.0f), b(Shape{n, n}, 0.5f), c(Shape{n, n});
-    for (auto _ : state) {
-        backend::gemm(Cpu{}, false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
-        benchmark::DoNotOptimize(c.data());
-    }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,
-                                                   benchmark::Counter::kIsIterationInvariantRate);
-}
-
 // The two GEMMs that dominate W2: forward x(128x784).W(784x512) and dW = x^T dz.
 void BM_dense512_forward_gemm(benchmark::State& state) {
     Tensor<float> x(Shape{128, 784}, 0.5f), w(Shape{784, 512}, 0.01f), y(Shape{128, 512});
@@ -120,7 +101,7 @@ void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
+BENCHMARK(bench::BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_dense512_forward_gemm)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_dense512_weight_gradient_gemm)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_W1_keras128_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);

@@ -36,6 +36,16 @@ struct Result {
     double max_param_error = 0;
 };
 
+// A double-precision layer from a user-facing spec, named "under_test" (error
+// messages in tests name it) and built for one sample of shape `sample`.
+template <class Spec>
+lamina::LayerPtr<double, lamina::Cpu> built(const Spec& spec, const Shape& sample, Rng& rng) {
+    auto layer = spec.template make<double, lamina::Cpu>();
+    layer->set_name("under_test");
+    layer->build(sample, rng);
+    return layer;
+}
+
 // before_forward() runs before every forward pass (Dropout resets its Rng there).
 inline Result check_layer(lamina::Layer<double>& layer, const Tensor& x0, Rng& rng,
                           const std::function<void()>& before_forward = [] {}) {

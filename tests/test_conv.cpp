@@ -10,18 +10,12 @@
 #include "matchers.hpp"
 
 using namespace lamina;
+using gradcheck::built;
 using gradcheck::random_tensor;
 
 namespace {
 constexpr double tolerance = 1e-6;
 
-template <class Spec>
-LayerPtr<double, Cpu> built(const Spec& spec, const Shape& sample, Rng& rng) {
-    auto layer = spec.template make<double, Cpu>();
-    layer->set_name("under_test");
-    layer->build(sample, rng);
-    return layer;
-}
 
 Tensor<double> run(Layer<double>& layer, const Tensor<double>& x) {
     Tensor<double> y(layer.output_shape().with_batch(x.rows()));

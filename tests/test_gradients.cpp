@@ -4,18 +4,11 @@
 #include "gradcheck.hpp"
 
 using namespace lamina;
+using gradcheck::built;
 using gradcheck::random_tensor;
 
 namespace {
 constexpr double tolerance = 1e-6;
-
-template <class Spec>
-LayerPtr<double, Cpu> built(const Spec& spec, const Shape& sample, Rng& rng) {
-    auto layer = spec.template make<double, Cpu>();
-    layer->set_name("under_test");
-    layer->build(sample, rng);
-    return layer;
-}
 }  // namespace
 
 TEST_CASE("Dense gradients match finite differences for every activation", "[gradient][dense]") {
