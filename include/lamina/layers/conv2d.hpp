@@ -135,11 +135,8 @@ public:
                         const Index at = ((n0 + s) * filters_ + f) * P;
                         T* d = dz + f * ld + s * P;
                         backend::activation_backward_span(activation_, y.data() + at, dy.data() + at, d, P);
-                        if (use_bias_) {
-                            T sum = 0;
-                            for (Index p = 0; p < P; ++p) sum += d[p];
-                            db[f] += sum;
-                        }
+                        // Eigen's sum runs in SIMD lanes; a scalar loop would wait on each add.
+                        if (use_bias_) db[f] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(d, P).sum();
                     }
                 backend::im2col(g_, x.data() + n0 * in_sample, count, cols);
                 // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
