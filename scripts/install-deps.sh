@@ -5,8 +5,8 @@
 #
 #   scripts/install-deps.sh [--with-torch]
 #
-#   --with-torch   also install python3-torch (for the PyTorch comparison in
-#                  benchmarks/)
+#   --with-torch   also install python3-torch and OpenBLAS (for the PyTorch
+#                  comparison in benchmarks/)
 #
 # Runs apt-get directly as root, through sudo otherwise.
 set -euo pipefail
@@ -31,7 +31,9 @@ usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
 
 for arg in "$@"; do
     case "$arg" in
-        --with-torch) packages+=(python3-torch) ;;
+        # OpenBLAS for torch: Debian's default reference BLAS makes PyTorch
+        # ~30x slower at GEMM and the comparison meaningless (docs/performance.md).
+        --with-torch) packages+=(python3-torch libopenblas0-openmp) ;;
         -h | --help) usage; exit 0 ;;
         *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
     esac
