@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <limits>
+#include <thread>
+#include <vector>
 
 #include "gradcheck.hpp"
 #include "matchers.hpp"
@@ -304,4 +306,34 @@ TEST_CASE("summary() shows conv models' NCHW shapes and parameter counts", "[con
     CHECK_THAT(s, Catch::Contains("(None, 64, 5, 5)") && Catch::Contains("(None, 1600)") &&
                       Catch::Contains("204928"));
     CHECK_THAT(s, Catch::Contains("Total params: 225,034"));
+}
+
+TEST_CASE("predict on a CNN is safe from many threads at once", "[conv2d][threads]") {
+    // Conv2D keeps its column workspaces per thread (infer is const), so
+    // concurrent predict calls must neither race nor disturb each other.
+    Sequential<float> model("cnn", 4);
+    model.add(Conv2D(8, 3, 1, Padding::Same, Activation::ReLU));
+    model.add(MaxPool2D(2));
+    model.add(Conv2D(8, 3, Activation::ReLU));
+    model.add(GlobalAveragePooling2D());
+    model.add(Dense(3));
+    model.build(Shape{2, 10, 10});
+    Rng rng(30);
+    Tensor<float> x(Shape{20, 2, 10, 10});
+    for (auto& v : x) v = float(rng.uniform(-1, 1));
+    const auto expected = model.predict(x, 7);
+
+    std::vector<Tensor<float>> results(8);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < results.size(); ++t)
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 5; ++round) results[t] = model.predict(x, Index(3 + t));
+        });
+    for (auto& t : threads) t.join();
+    for (const auto& r : results) {
+        REQUIRE(r.shape() == expected.shape());
+        float worst = 0;
+        for (Index i = 0; i < r.size(); ++i) worst = std::max(worst, std::abs(r[i] - expected[i]));
+        CHECK(worst <= 1e-5f);  // batch sizes differ, so GEMM blocking (and rounding) may too
+    }
 }
