@@ -3,6 +3,10 @@
 
 #include <lamina/lamina.hpp>
 
+#include <limits>
+#include <memory>
+#include <sstream>
+
 #include "matchers.hpp"
 
 using namespace lamina;
@@ -103,4 +107,36 @@ TEST_CASE("EarlyStopping inside fit ends training and keeps the best weights", "
     auto [loss, acc] = model.evaluate(x.slice_rows(100, 100), y.slice_rows(100, 100));
     CHECK(loss == Approx(val[std::size_t(es->best_epoch())]).epsilon(1e-5));
     CHECK(acc > 0.5);
+}
+
+TEST_CASE("TerminateOnNaN stops training at the first batch whose loss is not finite", "[callback][nan]") {
+    FakeModel m;
+    std::ostringstream out;
+    TerminateOnNaN t(&out);
+    t.on_train_begin(m, {});
+    t.on_train_batch_end(m, 0, {{"loss", 0.5}});
+    t.on_train_batch_end(m, 1, {{"loss", 1e30}});
+    CHECK_FALSE(m.stopped);
+    t.on_train_batch_end(m, 2, {{"loss", std::numeric_limits<double>::quiet_NaN()}});
+    CHECK(m.stopped);
+    CHECK(t.terminated());
+    CHECK(t.batch() == 2);
+    CHECK(out.str() == "Batch 2: Invalid loss, terminating training\n");
+
+    // In a real fit: a learning rate this large sends the loss to infinity/NaN.
+    Sequential<float> model("diverges", 1);
+    model.add(Dense(8, Activation::ReLU));
+    model.add(Dense(1));
+    model.compile(SGD(1e6), MeanSquaredError());
+    Tensor<float> x(Shape{64, 4}, 1.0f), y(Shape{64, 1}, 3.0f);
+    for (Index i = 0; i < x.size(); ++i) x[i] = float(i % 7) - 3.0f;
+    auto stop = std::make_shared<TerminateOnNaN>(nullptr);
+    FitOptions<float> o;
+    o.epochs = 50;
+    o.batch_size = 8;
+    o.verbose = 0;
+    o.callbacks = {stop};
+    const History h = model.fit(x, y, o);
+    CHECK(stop->terminated());
+    CHECK(h.epoch.size() < 50);
 }

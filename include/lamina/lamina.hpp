@@ -39,3 +39,4 @@
 #include "lamina/model/metrics.hpp"
 #include "lamina/model/predictions.hpp"
 #include "lamina/model/sequential.hpp"
+#include "lamina/model/terminate_on_nan.hpp"
