@@ -1,6 +1,6 @@
 // benchmarks/bench_common.hpp: what every lamina benchmark shares: the MNIST
-// training set, loaded once, and the SGEMM peak every GFLOP/s figure is read
-// against (Eigen on square matrices, with the same threads).
+// training set, loaded once, the SGEMM peak every GFLOP/s figure is read
+// against (Eigen on square matrices, with the same threads), and main().
 #pragma once
 
 #include <benchmark/benchmark.h>
@@ -24,6 +24,16 @@ inline void BM_sgemm_peak(benchmark::State& state) {
     }
     state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,
                                                    benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Google Benchmark's main, with lamina's build_info() in the context block so
+// every result says which ISA, thread count and build type produced it.
+inline int run(int argc, char** argv) {
+    benchmark::Initialize(&argc, argv);
+    benchmark::AddCustomContext("lamina", lamina::build_info());
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
 }
 
 }  // namespace bench

@@ -138,10 +138,4 @@ BENCHMARK_CAPTURE(BM_maxpool_forward, pool2, Shape{64, 11, 11})->Unit(benchmark:
 BENCHMARK_CAPTURE(BM_maxpool_backward, pool2, Shape{64, 11, 11})->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_keras_cnn_epoch)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    benchmark::AddCustomContext("lamina", build_info());
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return bench::run(argc, argv); }

@@ -108,10 +108,4 @@ BENCHMARK(BM_W1_keras128_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_W2_dense512_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_mlp300_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 
-int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    benchmark::AddCustomContext("lamina", build_info());
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
-}
+int main(int argc, char** argv) { return bench::run(argc, argv); }

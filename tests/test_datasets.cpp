@@ -1,6 +1,8 @@
 // datasets: load_mnist / load_fashion_mnist, to_categorical, normalize, validation splits.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <lamina/datasets/mnist.hpp>
 #include <lamina/datasets/preprocessing.hpp>
 #include <lamina/datasets/split.hpp>
@@ -25,28 +27,9 @@
 using namespace lamina;
 namespace fs = std::filesystem;
 
+using test::TempDir;
+
 namespace {
-
-// A fresh directory under the system temp folder, removed with its contents.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("lamina_test_datasets_" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
 
 // The real data set, loaded once for all the tests that read it.
 const datasets::Dataset<float>& mnist() {
@@ -105,7 +88,7 @@ TEST_CASE("load_mnist: the real files give 60000/10000 images (N, 1, 28, 28) in 
 }
 
 TEST_CASE("load_mnist: uncompressed copies of the real files load to the same tensors", "[datasets][mnist]") {
-    TempDir dir;
+    TempDir dir("datasets");
     for (const char* name :
          {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"})
         io::write_idx(dir.file(name), io::read_idx(std::string(LAMINA_TEST_DATA_DIR) + "/" + name + ".gz"));
@@ -119,7 +102,7 @@ TEST_CASE("load_mnist: uncompressed copies of the real files load to the same te
 }
 
 TEST_CASE("load_mnist: raw and .gz names mix, the raw file wins, pixels are exactly v / 255", "[datasets][mnist]") {
-    TempDir dir;
+    TempDir dir("datasets");
     write_tiny(dir, "train", 12, 12);
     write_tiny(dir, "t10k", 3, 3);
     gzip_file(dir.file("train-images-idx3-ubyte"), dir.file("train-images-idx3-ubyte.gz"));
@@ -139,7 +122,7 @@ TEST_CASE("load_mnist: raw and .gz names mix, the raw file wins, pixels are exac
 
 TEST_CASE("load_mnist: missing files, count mismatches, bad labels and wrong ranks are reported",
           "[datasets][mnist][errors]") {
-    TempDir dir;
+    TempDir dir("datasets");
     const std::string root = dir.path().string();
 
     SECTION("no files: both names tried and the source of MNIST named") {

@@ -1,6 +1,8 @@
 // io::read_idx / io::write_idx: round trips, raw and gzip, and every bad input.
 #include <catch2/catch.hpp>
 
+#include "temp_dir.hpp"
+
 #include <lamina/io/idx.hpp>
 
 #include "matchers.hpp"
@@ -18,29 +20,11 @@
 using namespace lamina;
 namespace fs = std::filesystem;
 
+using test::TempDir;
+
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-// A fresh directory under the system temp folder, removed with its contents.
-class TempDir {
-public:
-    TempDir() {
-        std::random_device rd;
-        path_ = fs::temp_directory_path() / ("lamina_test_idx_" + std::to_string(rd()) + std::to_string(rd()));
-        fs::create_directories(path_);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string file(const std::string& name) const { return (path_ / name).string(); }
-
-private:
-    fs::path path_;
-};
 
 void write_bytes(const std::string& path, const Bytes& bytes) {
     std::ofstream out(path, std::ios::binary);
@@ -92,7 +76,7 @@ bool same(const Tensor<std::uint8_t>& a, const Tensor<std::uint8_t>& b) {
 }  // namespace
 
 TEST_CASE("IDX: write_idx then read_idx returns the tensor, ranks 1 to 4, raw and gzip", "[io][idx]") {
-    TempDir dir;
+    TempDir dir("idx");
     for (const Shape& shape : {Shape{5}, Shape{3, 4}, Shape{2, 3, 4}, Shape{2, 1, 3, 5}, Shape{0, 28, 28}}) {
         INFO("shape " << shape.str());
         const auto t = counting_tensor(shape);
@@ -113,7 +97,7 @@ TEST_CASE("IDX: the real MNIST label file reads the same gzipped and raw", "[io]
     REQUIRE(labels.shape() == Shape{60000});
     CHECK(labels[0] == 5);
 
-    TempDir dir;
+    TempDir dir("idx");
     const std::string raw = dir.file("train-labels-idx1-ubyte");
     io::write_idx(raw, labels);
     CHECK(fs::file_size(raw) == 60008);  // the size data/mnist/README.md gives for the original
@@ -124,7 +108,7 @@ TEST_CASE("IDX: the real MNIST label file reads the same gzipped and raw", "[io]
 }
 
 TEST_CASE("IDX: missing files and directories raise IoError io_open naming the path", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string missing = dir.file("no-such-file.gz");
     REQUIRE_THROWS_MATCHES(io::read_idx(missing), IoError, test::error(ErrorId::io_open, {missing, "no such file"}));
     fs::create_directory(dir.file("folder"));
@@ -133,7 +117,7 @@ TEST_CASE("IDX: missing files and directories raise IoError io_open naming the p
 }
 
 TEST_CASE("IDX: headers that are not IDX, or not unsigned bytes, raise format_magic", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string path = dir.file("bad.idx");
     const Bytes data(4, 1);
 
@@ -158,7 +142,7 @@ TEST_CASE("IDX: headers that are not IDX, or not unsigned bytes, raise format_ma
 }
 
 TEST_CASE("IDX: impossible ranks and dimensions raise format_header before any allocation", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string path = dir.file("bad.idx");
 
     write_bytes(path, Bytes{0, 0, 8, 0, 1, 2, 3});
@@ -178,7 +162,7 @@ TEST_CASE("IDX: impossible ranks and dimensions raise format_header before any a
 }
 
 TEST_CASE("IDX: empty, cut and overlong files raise format_size with expected and actual sizes", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string raw = dir.file("bad.idx");
     const std::string gz = dir.file("bad.idx.gz");
 
@@ -243,7 +227,7 @@ TEST_CASE("IDX: empty, cut and overlong files raise format_size with expected an
 }
 
 TEST_CASE("IDX: corrupt gzip streams raise format_gzip", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string gz = dir.file("corrupt.gz");
     write_gz(gz, idx_bytes(0x08, {100}, noise(100)));
     const Bytes good = read_bytes(gz);
@@ -266,7 +250,7 @@ TEST_CASE("IDX: corrupt gzip streams raise format_gzip", "[io][idx][errors]") {
 }
 
 TEST_CASE("IDX: write_idx reports unwritable paths and unsupported shapes", "[io][idx][errors]") {
-    TempDir dir;
+    TempDir dir("idx");
     const std::string bad = dir.file("no-such-folder/out.idx");
     REQUIRE_THROWS_MATCHES(io::write_idx(bad, counting_tensor(Shape{3})), IoError,
                            test::error(ErrorId::io_write, {bad}));

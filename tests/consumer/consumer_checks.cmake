@@ -11,6 +11,9 @@
 # cleanly in a user's program too.
 function(lamina_consumer_setup target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic $<$<BOOL:${LAMINA_CONSUMER_WERROR}>:-Werror>)
+  # The shared main.cpp prints which consumer project built it.
+  get_filename_component(mode "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
+  target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_MODE="${mode}")
   if(LAMINA_CONSUMER_EXPECT_VERSION)
     target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_EXPECT_VERSION="${LAMINA_CONSUMER_EXPECT_VERSION}")
   endif()

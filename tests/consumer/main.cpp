@@ -1,4 +1,6 @@
-// A program that uses lamina the way a user's project does (consumer: find_package).
+// A program that uses lamina the way a user's project does; the three
+// consumer projects (find_package, add_subdirectory, fetchcontent) all build
+// it, with LAMINA_CONSUMER_MODE naming which one.
 // Exits nonzero when anything is wrong, so ctest's packaging tests fail.
 #include <lamina/lamina.hpp>
 
@@ -52,6 +54,6 @@ int main() {
 #endif
 
     if (failures) return 1;
-    std::cout << "consumer find_package: OK\n";
+    std::cout << "consumer " LAMINA_CONSUMER_MODE ": OK\n";
     return 0;
 }

@@ -1,0 +1,34 @@
+// tests/temp_dir.hpp: a fresh directory under the system temp folder,
+// removed with its contents when the object goes away.
+#pragma once
+
+#include <filesystem>
+#include <random>
+#include <string>
+#include <system_error>
+
+namespace test {
+
+class TempDir {
+public:
+    // `tag` names the test file in the directory name, for leftovers after a crash.
+    explicit TempDir(const std::string& tag) {
+        std::random_device rd;
+        path_ = std::filesystem::temp_directory_path() /
+                ("lamina_test_" + tag + "_" + std::to_string(rd()) + std::to_string(rd()));
+        std::filesystem::create_directories(path_);
+    }
+    ~TempDir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return path_; }
+    std::string file(const std::string& name) const { return (path_ / name).string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace test
