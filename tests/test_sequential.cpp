@@ -6,6 +6,7 @@
 #include "matchers.hpp"
 
 #include <cstring>
+#include <limits>
 #include <sstream>
 
 using namespace lamina;
@@ -116,8 +117,34 @@ TEST_CASE("fit, evaluate and predict reject bad arguments with precise errors", 
     REQUIRE_THROWS_MATCHES(model.fit(nan_x, data.y, quiet(1, 8)), NumericError,
                            test::error(ErrorId::numeric_nonfinite, {"sample 7"}));
 
+    auto inf_y_x = data.x;
+    inf_y_x[0] = -std::numeric_limits<float>::infinity();
+    REQUIRE_THROWS_MATCHES(model.fit(inf_y_x, data.y, quiet(1, 8)), NumericError,
+                           test::error(ErrorId::numeric_nonfinite, {"-inf", "sample 0"}));
+    auto inf_val = quiet(1, 8);
+    inf_val.validation_data.emplace(inf_y_x, data.y);
+    REQUIRE_THROWS_MATCHES(model.fit(data.x, data.y, inf_val), NumericError,
+                           test::error(ErrorId::numeric_nonfinite, {"validation_data"}));
+
     REQUIRE_THROWS_MATCHES(model.fit(Tensor<float>(Shape{0, 2, 2}), Tensor<int>(Shape{0}), quiet(1, 8)), ConfigError,
                            test::mentions({"no samples"}));
+
+    // A loss that does not fit the output: one-hot targets of the wrong width,
+    // class ids for a per-pixel output.
+    Sequential<float> onehot("onehot", 1);
+    onehot.add(Flatten()).add(Dense(3, "softmax"));
+    onehot.compile("adam", "categorical_crossentropy");
+    REQUIRE_THROWS_MATCHES(onehot.fit(data.x, datasets::to_categorical<float>(data.y, 4), quiet(1, 8)), ShapeError,
+                           test::error(ErrorId::shape_mismatch, {"categorical_crossentropy", "(64, 3)"}));
+    Sequential<float> spatial("spatial", 1);
+    spatial.add(Conv2D(3, 1));
+    spatial.compile("adam", "sparse_categorical_crossentropy");
+    Tensor<float> images(Shape{4, 1, 2, 2});
+    images.set_zero();
+    REQUIRE_THROWS_MATCHES(spatial.fit(images, Tensor<int>(Shape{4}), quiet(1, 2)), ShapeError,
+                           test::error(ErrorId::shape_mismatch, {"sparse_categorical_crossentropy", "Flatten"}));
+    // No training happened in any of the failures above.
+    CHECK(model.epochs_completed() == 0);
     model.fit(data.x, data.y, quiet(1, 8));  // builds the model for (2, 2) samples
     REQUIRE_THROWS_MATCHES(model.predict(Tensor<float>(Shape{3, 5})), ShapeError, test::error(ErrorId::shape_mismatch));
     REQUIRE_THROWS_MATCHES(model.evaluate(Tensor<float>(Shape{3, 2, 3}), Tensor<int>(Shape{3})), ShapeError,

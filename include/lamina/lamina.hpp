@@ -16,6 +16,7 @@
 #include "lamina/layers/dropout.hpp"
 #include "lamina/layers/flatten.hpp"
 #include "lamina/layers/global_average_pooling2d.hpp"
+#include "lamina/layers/layer_factory.hpp"
 #include "lamina/layers/pooling2d.hpp"
 
 #include "lamina/losses/binary_crossentropy.hpp"
@@ -27,16 +28,24 @@
 #include "lamina/optimizers/rmsprop.hpp"
 #include "lamina/optimizers/sgd.hpp"
 
+#include "lamina/io/atomic_file.hpp"
 #include "lamina/io/idx.hpp"
+#include "lamina/io/model_file.hpp"
 
 #include "lamina/datasets/mnist.hpp"
 #include "lamina/datasets/preprocessing.hpp"
 #include "lamina/datasets/split.hpp"
 
 #include "lamina/model/callback.hpp"
+#include "lamina/model/csv_logger.hpp"
 #include "lamina/model/early_stopping.hpp"
+#include "lamina/model/filepath_format.hpp"
 #include "lamina/model/history.hpp"
+#include "lamina/model/learning_rate_scheduler.hpp"
 #include "lamina/model/metrics.hpp"
+#include "lamina/model/model_checkpoint.hpp"
+#include "lamina/model/monitor.hpp"
 #include "lamina/model/predictions.hpp"
+#include "lamina/model/reduce_lr_on_plateau.hpp"
 #include "lamina/model/sequential.hpp"
 #include "lamina/model/terminate_on_nan.hpp"

@@ -32,6 +32,9 @@ enum class ErrorId : int {
     format_header = 402,    // a header field is invalid or inconsistent
     format_size = 403,      // a file's size disagrees with its header
     format_gzip = 404,      // corrupt gzip stream
+    format_version = 405,   // a model file of a format version this build cannot read
+    format_checksum = 406,  // a model file's checksum does not match its contents
+    format_architecture = 407,  // load_weights: the file holds a different architecture
 
     numeric_nonfinite = 501,  // NaN or Inf in data where finite values are required
 };

@@ -3,19 +3,21 @@
 // Contract: Rng(seed) produces the same sequence on every platform and
 // compiler (std::normal_distribution does not), which is what makes
 // "same seed + same threads + same build = same weights" hold. The full
-// state is four 64-bit words, so it can be saved and restored.
+// state (four generator words, plus the cached second normal of a
+// Box-Muller pair) is six 64-bit words, so it can be saved and restored.
 #pragma once
 
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 namespace lamina {
 
 // xoshiro256** (Blackman & Vigna), seeded through splitmix64.
 class Rng {
 public:
-    using State = std::array<std::uint64_t, 4>;
+    using State = std::array<std::uint64_t, 6>;
 
     explicit Rng(std::uint64_t seed = 0) { this->seed(seed); }
 
@@ -86,10 +88,15 @@ public:
         }
     }
 
-    State state() const noexcept { return state_; }
+    State state() const noexcept {
+        std::uint64_t spare_bits;
+        std::memcpy(&spare_bits, &spare_, sizeof spare_bits);
+        return {state_[0], state_[1], state_[2], state_[3], has_spare_ ? 1u : 0u, spare_bits};
+    }
     void set_state(const State& s) noexcept {
-        state_ = s;
-        has_spare_ = false;
+        for (std::size_t i = 0; i < 4; ++i) state_[i] = s[i];
+        has_spare_ = s[4] != 0;
+        std::memcpy(&spare_, &s[5], sizeof spare_);
     }
 
 private:
@@ -101,7 +108,7 @@ private:
         return z ^ (z >> 31);
     }
 
-    State state_{};
+    std::array<std::uint64_t, 4> state_{};
     double spare_ = 0.0;
     bool has_spare_ = false;
 };

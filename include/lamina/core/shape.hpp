@@ -43,6 +43,18 @@ public:
         return n;
     }
 
+    // Number of elements, or -1 when it exceeds `limit`; never overflows,
+    // so it is safe on shapes computed from untrusted sizes.
+    Index size_up_to(Index limit) const noexcept {
+        Index n = 1;
+        for (int i = 0; i < rank_; ++i) {
+            const Index d = dims_[static_cast<std::size_t>(i)];
+            if (d != 0 && n > limit / d) return -1;
+            n *= d;
+        }
+        return n <= limit ? n : -1;
+    }
+
     // Elements per sample: the product of all dims but the first.
     Index sample_size() const noexcept {
         Index n = 1;

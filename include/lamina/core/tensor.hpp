@@ -32,7 +32,27 @@ namespace detail {
 struct AlignedFree {
     void operator()(void* p) const noexcept { std::free(p); }
 };
+// Elements this thread's tensors may still allocate; null: unlimited.
+inline thread_local Index* allocation_budget = nullptr;
 }  // namespace detail
+
+// While one is alive, tensor allocations on this thread may take at most
+// `elements` in all, or throw ConfigError(config_argument). Loading a model
+// file builds its layers under a budget derived from the weights the file
+// holds, so a corrupt or hostile architecture cannot exhaust memory.
+class AllocationBudget {
+public:
+    explicit AllocationBudget(Index elements) : left_(elements), outer_(detail::allocation_budget) {
+        detail::allocation_budget = &left_;
+    }
+    ~AllocationBudget() { detail::allocation_budget = outer_; }
+    AllocationBudget(const AllocationBudget&) = delete;
+    AllocationBudget& operator=(const AllocationBudget&) = delete;
+
+private:
+    Index left_;
+    Index* outer_;
+};
 
 template <class T>
 class Tensor<T, Cpu> {
@@ -87,6 +107,7 @@ public:
     // Gives the tensor `shape`; allocates only when the buffer is too small.
     // Contents are unspecified after a resize that changes the size.
     void resize(const Shape& shape) {
+        if (detail::allocation_budget) charge_budget(shape);
         const Index n = shape.size();
         if (n > capacity_) {
             const std::size_t bytes = round_up(static_cast<std::size_t>(n) * sizeof(T));
@@ -180,6 +201,15 @@ public:
     }
 
 private:
+    void charge_budget(const Shape& shape) {
+        Index& left = *detail::allocation_budget;
+        const Index n = shape.size_up_to(left + capacity_);
+        if (n < 0)
+            throw ConfigError(ErrorId::config_argument, "a tensor of shape " + shape.str() +
+                                                            " exceeds the allocation budget of " +
+                                                            std::to_string(left) + " more elements");
+        if (n > capacity_) left -= n;
+    }
     static std::size_t round_up(std::size_t bytes) {
         bytes = std::max<std::size_t>(bytes, 1);
         return (bytes + alignment - 1) / alignment * alignment;

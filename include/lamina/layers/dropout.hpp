@@ -6,7 +6,10 @@
 // build: same seed, same masks. Workspace: the mask (batch, features).
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "lamina/layers/layer.hpp"
 
@@ -52,7 +55,19 @@ public:
         else *dx = dy;
     }
 
-    LayerConfig config() const override { return {{"rate", std::to_string(rate_)}}; }
+    LayerConfig config() const override { return {{"rate", config_number(rate_)}}; }
+    std::vector<std::uint64_t> state() const override {
+        const auto s = rng_.state();
+        return {s.begin(), s.end()};
+    }
+    void set_state(const std::vector<std::uint64_t>& words) override {
+        Rng::State s{};
+        if (words.size() != s.size())
+            throw ConfigError(ErrorId::config_argument, this->who() + ": state must be " + std::to_string(s.size()) +
+                                                            " words (its generator), got " + std::to_string(words.size()));
+        std::copy(words.begin(), words.end(), s.begin());
+        rng_.set_state(s);
+    }
     Rng& rng() noexcept { return rng_; }
 
 private:

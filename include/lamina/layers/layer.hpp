@@ -13,6 +13,9 @@
 // The caller (Sequential) sizes y and dx to (batch, output/input shape).
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
@@ -42,6 +45,16 @@ struct Param {
 // model files.
 using LayerConfig = std::vector<std::pair<std::string, std::string>>;
 
+// A number in a LayerConfig: shortest text that reads back to the same double.
+inline std::string config_number(double v) {
+    char buf[32];
+    for (int precision = 15; precision <= 17; ++precision) {
+        std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+        if (std::strtod(buf, nullptr) == v) break;
+    }
+    return buf;
+}
+
 template <class T, class Device = Cpu>
 class Layer {
 public:
@@ -58,6 +71,15 @@ public:
     virtual void backward(const TensorType& x, const TensorType& y, const TensorType& dy, TensorType* dx) = 0;
     virtual std::vector<Param<T, Device>*> params() { return {}; }
     virtual LayerConfig config() const { return {}; }
+    // State other than parameters that training advances (Dropout's
+    // generator): saved in model files so that resumed training continues
+    // bit for bit. set_state() throws ConfigError for words it cannot take.
+    virtual std::vector<std::uint64_t> state() const { return {}; }
+    virtual void set_state(const std::vector<std::uint64_t>& words) {
+        if (!words.empty())
+            throw ConfigError(ErrorId::config_argument,
+                              who() + " keeps no state, got " + std::to_string(words.size()) + " words");
+    }
 
     // A layer whose output is a softmax may agree to receive dL/d(logits)
     // in backward() instead of dL/dy: cross-entropy then skips the softmax
@@ -90,6 +112,12 @@ public:
 protected:
     // Called by build() implementations once the shapes are known.
     Shape finish_build(const Shape& input, const Shape& output) {
+        // Far beyond any real sample, and keeps batch * sample size well inside Index.
+        constexpr Index max_sample = Index(1) << 40;
+        for (const Shape* s : {&input, &output})
+            if (s->size_up_to(max_sample) < 0)
+                throw ShapeError(ErrorId::shape_rank, who() + ": a sample of shape " + s->keras_str() +
+                                                          " has more than 2^40 elements");
         input_shape_ = input;
         output_shape_ = output;
         built_ = true;

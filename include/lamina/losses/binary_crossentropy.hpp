@@ -18,6 +18,9 @@ public:
     explicit BinaryCrossentropyLoss(bool from_logits) : from_logits_(from_logits) {}
 
     std::string name() const override { return "binary_crossentropy"; }
+    std::vector<std::pair<std::string, double>> config() const override {
+        return {{"from_logits", from_logits_ ? 1.0 : 0.0}};
+    }
     void check_targets(const Shape& output, const TensorType& targets) const override {
         detail::check_target_rows(name(), output, targets);
         for (Index i = 0; i < targets.size(); ++i)

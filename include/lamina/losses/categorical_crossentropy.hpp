@@ -17,6 +17,9 @@ public:
     explicit CategoricalCrossentropyLoss(bool from_logits) : from_logits_(from_logits) {}
 
     std::string name() const override { return "categorical_crossentropy"; }
+    std::vector<std::pair<std::string, double>> config() const override {
+        return {{"from_logits", from_logits_ ? 1.0 : 0.0}};
+    }
     void check_targets(const Shape& output, const TensorType& targets) const override {
         detail::require_output_rank1(name(), output);
         detail::check_target_rows(name(), output, targets);

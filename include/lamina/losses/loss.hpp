@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
@@ -27,6 +29,8 @@ public:
 
     // Keras's name: "sparse_categorical_crossentropy", ...
     virtual std::string name() const = 0;
+    // Settings as (key, value) numbers, for model files: {"from_logits", 1}.
+    virtual std::vector<std::pair<std::string, double>> config() const { return {}; }
     // output: the model's per-sample output shape; targets: all of y.
     virtual void check_targets(const Shape& output, const TensorType& targets) const = 0;
     virtual T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const = 0;

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "lamina/losses/binary_crossentropy.hpp"
 #include "lamina/losses/categorical_crossentropy.hpp"
@@ -20,6 +22,22 @@ LossPtr<T, Device> make_loss(const std::string& name) {
                       "unknown loss '" + name +
                           "' (known: sparse_categorical_crossentropy, categorical_crossentropy, "
                           "binary_crossentropy, mean_squared_error/mse)");
+}
+
+// The inverse of Loss::name()/config(), for model files. A setting missing
+// from `config` keeps its default; an unknown one is a ConfigError.
+template <class T, class Device>
+LossPtr<T, Device> make_loss(const std::string& name, const std::vector<std::pair<std::string, double>>& config) {
+    const bool has_logits = name != "mean_squared_error" && name != "mse";
+    bool from_logits = false;
+    for (const auto& [key, value] : config) {
+        if (key == "from_logits" && has_logits) from_logits = value != 0.0;
+        else throw ConfigError(ErrorId::config_argument, "loss '" + name + "': unknown setting '" + key + "'");
+    }
+    if (name == "sparse_categorical_crossentropy") return SparseCategoricalCrossentropy(from_logits).make<T, Device>();
+    if (name == "categorical_crossentropy") return CategoricalCrossentropy(from_logits).make<T, Device>();
+    if (name == "binary_crossentropy") return BinaryCrossentropy(from_logits).make<T, Device>();
+    return make_loss<T, Device>(name);
 }
 
 }  // namespace lamina

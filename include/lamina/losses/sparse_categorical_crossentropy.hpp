@@ -18,6 +18,9 @@ public:
     explicit SparseCategoricalCrossentropyLoss(bool from_logits) : from_logits_(from_logits) {}
 
     std::string name() const override { return "sparse_categorical_crossentropy"; }
+    std::vector<std::pair<std::string, double>> config() const override {
+        return {{"from_logits", from_logits_ ? 1.0 : 0.0}};
+    }
     Shape target_shape(const Shape&) const override { return Shape{}; }
     void check_targets(const Shape& output, const TensorType& targets) const override {
         detail::require_output_rank1(name(), output);

@@ -4,7 +4,8 @@
 // on_train_batch_begin/end for each batch, on_epoch_end (with the epoch's
 // logs, validation included), and finally on_train_end. A callback reaches
 // the model through TrainingControl: stop training, read or set the
-// learning rate, take and restore a snapshot of the weights.
+// learning rate, take and restore a snapshot of the weights, save the model
+// (whole, or weights only) to a file atomically.
 #pragma once
 
 #include <any>
@@ -29,6 +30,9 @@ public:
     virtual void set_learning_rate(double lr) = 0;
     virtual std::any weights_snapshot() const = 0;
     virtual void restore_weights(const std::any& snapshot) = 0;
+    // Writes the model file (docs/file-format.md) atomically: a crash leaves
+    // the previous file at `path` intact. weights_only: as save_weights().
+    virtual void save_model(const std::string& path, bool weights_only) const = 0;
 };
 
 class Callback {

@@ -2,7 +2,8 @@
 //
 // Contract: after each epoch (from start_from_epoch on) the monitored value is
 // compared with the best so far; an improvement is a change beyond min_delta
-// in the mode's direction ("auto": max for accuracy-like names, else min).
+// in the mode's direction (Monitor, monitor.hpp: "auto" is max for
+// accuracy-like names, else min).
 // After `patience` epochs without one, training stops, and with
 // restore_best_weights the weights of the best epoch are put back.
 // A monitor missing from the logs is a ConfigError naming the keys present.
@@ -10,12 +11,13 @@
 
 #include <any>
 #include <cmath>
-#include <limits>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "lamina/core/error.hpp"
 #include "lamina/model/callback.hpp"
+#include "lamina/model/monitor.hpp"
 
 namespace lamina {
 
@@ -26,45 +28,30 @@ public:
     // notebooks set most: EarlyStopping(patience, restore_best_weights, monitor).
     explicit EarlyStopping(int patience = 0, bool restore_best_weights = false, std::string monitor = "val_loss",
                            double min_delta = 0.0, std::string mode = "auto", int start_from_epoch = 0)
-        : monitor_(std::move(monitor)),
-          min_delta_(std::abs(min_delta)),
+        : monitor_("EarlyStopping", std::move(monitor), mode, std::abs(min_delta)),
           patience_(patience),
           restore_best_weights_(restore_best_weights),
           start_from_epoch_(start_from_epoch) {
         if (patience < 0)
             throw ConfigError(ErrorId::config_argument,
                               "EarlyStopping: patience must be >= 0, got " + std::to_string(patience));
-        if (mode == "auto")
-            maximize_ = monitor_.find("acc") != std::string::npos || monitor_.find("auc") != std::string::npos;
-        else if (mode == "max" || mode == "min")
-            maximize_ = mode == "max";
-        else
-            throw ConfigError(ErrorId::config_argument,
-                              "EarlyStopping: mode must be 'auto', 'min' or 'max', got '" + mode + "'");
     }
 
     void on_train_begin(TrainingControl&, const Logs&) override {
         wait_ = 0;
         stopped_epoch_ = -1;
         best_epoch_ = -1;
-        best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+        monitor_.reset();
         best_weights_.reset();
     }
 
     void on_epoch_end(TrainingControl& model, int epoch, const Logs& logs) override {
         if (epoch < start_from_epoch_) return;
-        const auto it = logs.find(monitor_);
-        if (it == logs.end()) {
-            std::string keys;
-            for (const auto& [k, v] : logs) keys += (keys.empty() ? "" : ", ") + k;
-            throw ConfigError(ErrorId::config_argument, "EarlyStopping: monitor '" + monitor_ +
-                                                            "' is not among the epoch's logs (" + keys + ")");
-        }
-        const double current = it->second;
+        const double current = monitor_.value(logs);
         if (restore_best_weights_ && !best_weights_.has_value()) best_weights_ = model.weights_snapshot();
         ++wait_;
-        if (improves(current, best_)) {
-            best_ = current;
+        if (monitor_.improves(current)) {
+            monitor_.set_best(current);
             best_epoch_ = epoch;
             if (restore_best_weights_) best_weights_ = model.weights_snapshot();
             wait_ = 0;
@@ -79,22 +66,15 @@ public:
 
     int stopped_epoch() const noexcept { return stopped_epoch_; }  // -1 when training ran to the end
     int best_epoch() const noexcept { return best_epoch_; }
-    double best() const noexcept { return best_; }
+    double best() const noexcept { return monitor_.best(); }
 
 private:
-    bool improves(double current, double reference) const {
-        return maximize_ ? current - min_delta_ > reference : current + min_delta_ < reference;
-    }
-
-    std::string monitor_;
-    double min_delta_;
+    Monitor monitor_;
     int patience_;
     bool restore_best_weights_;
     int start_from_epoch_;
-    bool maximize_ = false;
 
     int wait_ = 0, stopped_epoch_ = -1, best_epoch_ = -1;
-    double best_ = 0;
     std::optional<std::any> best_weights_;
 };
 

@@ -31,7 +31,10 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/io/atomic_file.hpp"
+#include "lamina/io/model_file.hpp"
 #include "lamina/layers/layer.hpp"
+#include "lamina/layers/layer_factory.hpp"
 #include "lamina/losses/make_loss.hpp"
 #include "lamina/model/callback.hpp"
 #include "lamina/model/history.hpp"
@@ -135,8 +138,9 @@ public:
     // e.g. Shape{1, 28, 28}.
     void build(const Shape& sample_shape) {
         if (layers_.empty()) throw ConfigError(ErrorId::config_state, "Sequential::build: the model has no layers");
-        if (sample_shape.rank() < 1 || sample_shape.size() == 0)
-            throw ShapeError(ErrorId::shape_rank, "Sequential::build: invalid input shape " + sample_shape.keras_str());
+        if (sample_shape.rank() < 1 || sample_shape.size_up_to(Index(1) << 40) <= 0)
+            throw ShapeError(ErrorId::shape_rank, "Sequential::build: invalid input shape " + sample_shape.keras_str() +
+                                                      " (needs 1 to 2^40 elements)");
         Shape s = sample_shape;
         for (auto& l : layers_) s = l->build(s, rng_);
         input_shape_ = sample_shape;
@@ -197,7 +201,6 @@ public:
         reserve(batch_size, x.shape(), y.shape());
 
         std::vector<Index> order(static_cast<std::size_t>(n_train));
-        std::iota(order.begin(), order.end(), Index(0));
         const Index steps = (n_train + batch_size - 1) / batch_size;
 
         History history;
@@ -209,6 +212,9 @@ public:
         for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_; ++epoch) {
             if (options.verbose > 0) std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
             for (auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch, {});
+            // A fresh permutation each epoch depends only on the generator's
+            // state, which model files save: resumed training reshuffles exactly.
+            std::iota(order.begin(), order.end(), Index(0));
             if (options.shuffle) rng_.shuffle(order.begin(), order.end());
 
             ProgressBar bar(steps, options.verbose, terminal, std::cout);
@@ -245,6 +251,7 @@ public:
             }
             bar.finish(values);
             history.epoch.push_back(epoch);
+            epochs_completed_ = epoch + 1;
             for (const auto& [k, v] : values) history.history[k].push_back(v);
             const Logs logs(values.begin(), values.end());
             for (auto& cb : options.callbacks) cb->on_epoch_end(*this, epoch, logs);
@@ -376,8 +383,222 @@ public:
     void restore_weights(const std::any& snapshot) override {
         set_weights(std::any_cast<const std::vector<HostTensor>&>(snapshot));
     }
+    void save_model(const std::string& path, bool weights_only) const override {
+        if (weights_only) save_weights(path);
+        else save(path);
+    }
+
+    // ---- model files (docs/file-format.md) ----
+    // Architecture, weights, compile settings, and with include_optimizer the
+    // optimizer's state and the training state (epochs done, generators), so
+    // that load() + fit(initial_epoch = epochs_completed()) continues exactly.
+    // Atomic: a crash during save leaves the previous file at `path` intact.
+    void save(const std::string& path, bool include_optimizer = true) const {
+        require_built("save");
+        io::write_file_atomically(path, io::encode_model_file(to_model_file(io::ModelFileKind::Model, include_optimizer)));
+    }
+    void save_weights(const std::string& path) const {
+        require_built("save_weights");
+        io::write_file_atomically(path, io::encode_model_file(to_model_file(io::ModelFileKind::Weights, false)));
+    }
+    // A model saved with save(), as Sequential<T, Device>: a float file loads
+    // as double and the reverse. Compiled when the file was.
+    static Sequential load(const std::string& path) {
+        const auto bytes = io::read_file_bytes(path);
+        return load_from_memory(bytes.data(), bytes.size(), "model file '" + path + "'");
+    }
+    // load() from bytes already in memory (an embedded model, a network
+    // buffer); `context` names them in error messages.
+    static Sequential load_from_memory(const std::uint8_t* data, std::size_t size,
+                                       const std::string& context = "model in memory") {
+        auto f = io::decode_model_file<T>(data, size, context);
+        if (f.kind != io::ModelFileKind::Model)
+            throw FormatError(ErrorId::format_header, context + " holds weights only (save_weights); build the same "
+                                                                "layers and call load_weights() instead");
+        Sequential m(f.model_name);
+        m.restore_from(f, context);
+        return m;
+    }
+    // Weights from a file written by save() or save_weights() of a model
+    // with the same layers (types, configs, order; names may differ).
+    // All-or-nothing: on any error the model is unchanged.
+    void load_weights(const std::string& path) {
+        const auto bytes = io::read_file_bytes(path);
+        const std::string where = "weights file '" + path + "'";
+        const auto f = io::decode_model_file<T>(bytes, where);
+        if (!built_) {
+            try {
+                build(f.input_shape);
+            } catch (const Error& e) {
+                throw FormatError(ErrorId::format_architecture, where + ": cannot build the model for the file's input " +
+                                                                    f.input_shape.keras_str() + ": " + e.what());
+            }
+        }
+        check_same_architecture(f, where);
+        std::vector<HostTensor> weights;
+        for (const auto& w : f.weights) weights.push_back(w.value);
+        set_weights(weights);
+    }
+    // Epochs fit() has finished over this model's life, saved and loaded with it.
+    int epochs_completed() const noexcept { return epochs_completed_; }
 
 private:
+    // ---- model files ----
+    void require_built(const char* what) const {
+        if (!built_)
+            throw ConfigError(ErrorId::config_state, std::string(what) + ": the model '" + name_ +
+                                                         "' is not built yet; call build(Shape{...}) or fit() first");
+    }
+
+    io::ModelFile<T> to_model_file(io::ModelFileKind kind, bool include_optimizer) const {
+        io::ModelFile<T> f;
+        f.kind = kind;
+        f.model_name = name_;
+        f.input_shape = input_shape_;
+        for (const auto& l : layers_) {
+            f.layers.push_back({l->type(), l->name(), l->config()});
+            for (const auto* p : std::as_const(*l).params()) f.weights.push_back({l->name(), p->name, p->value});
+        }
+        if (kind == io::ModelFileKind::Weights || !compiled()) return f;
+        f.compile = io::CompileRecord{loss_->name(), loss_->config(), metric_names_};
+        io::OptimizerRecord<T> o;
+        o.name = optimizer_->name();
+        o.config = optimizer_->config();
+        if (include_optimizer) {
+            o.iterations = optimizer_->iterations();
+            o.slot_names = optimizer_->slot_names();
+            for (const auto& l : layers_)
+                for (const auto* p : std::as_const(*l).params()) {
+                    o.slots.emplace_back();
+                    // Slots exist once fit() has run; before that they are zero.
+                    for (std::size_t s = 0; s < o.slot_names.size(); ++s)
+                        o.slots.back().push_back(s < p->slots.size() ? p->slots[s] : zeros_like(p->value));
+                }
+            io::TrainingRecord t;
+            t.epochs_completed = epochs_completed_;
+            t.rng = rng_.state();
+            for (const auto& l : layers_)
+                if (auto words = l->state(); !words.empty()) t.layers.push_back({l->name(), std::move(words)});
+            f.training = std::move(t);
+        }
+        f.optimizer = std::move(o);
+        return f;
+    }
+    static HostTensor zeros_like(const HostTensor& t) {
+        HostTensor z(t.shape());
+        z.set_zero();
+        return z;
+    }
+
+    // Builds this (empty) model from a decoded file. Every error is a
+    // FormatError of the file: its contents, not the caller, are at fault.
+    void restore_from(const io::ModelFile<T>& f, const std::string& where) {
+        auto bad = [&](const std::string& what) { throw FormatError(ErrorId::format_header, where + ": " + what); };
+        try {
+            for (const auto& r : f.layers) add(make_layer<T, Device>(r.type, r.name, r.config));
+            // The layers may allocate little more than the weights the file
+            // holds: a forged architecture cannot exhaust memory.
+            Index stored = 0;
+            for (const auto& w : f.weights) stored += w.value.size();
+            AllocationBudget budget(3 * stored + (Index(1) << 20));
+            build(f.input_shape);
+        } catch (const FormatError&) {
+            throw;
+        } catch (const Error& e) {
+            bad(std::string("its architecture is invalid: ") + e.what());
+        }
+        auto params = all_params();
+        if (f.weights.size() != params.size())
+            bad("the architecture has " + std::to_string(params.size()) + " weight arrays, the file stores " +
+                std::to_string(f.weights.size()));
+        for (std::size_t i = 0; i < params.size(); ++i)
+            if (f.weights[i].value.shape() != params[i]->value.shape())
+                bad("weight array " + std::to_string(i) + " (" + f.weights[i].layer + "/" + f.weights[i].param +
+                    ") is " + f.weights[i].value.shape().str() + ", the architecture needs " +
+                    params[i]->value.shape().str());
+        for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = f.weights[i].value;
+        if (!f.compile || !f.optimizer) return;
+
+        try {
+            optimizer_ = make_optimizer<T, Device>(f.optimizer->name, f.optimizer->config);
+            loss_ = make_loss<T, Device>(f.compile->loss, f.compile->loss_config);
+        } catch (const Error& e) {
+            bad(std::string("its compile settings are invalid: ") + e.what());
+        }
+        metric_names_ = f.compile->metrics;
+        for (const auto& m : metric_names_)
+            if (m != "accuracy") bad("unknown metric '" + m + "'");
+        optimizer_->build(params);
+        configure_logit_gradient();
+        const auto& o = *f.optimizer;
+        if (!o.slots.empty()) {
+            if (o.slot_names != optimizer_->slot_names())
+                bad("the optimizer state does not have the slots " + o.name + " keeps");
+            for (std::size_t i = 0; i < params.size(); ++i)
+                for (std::size_t s = 0; s < o.slot_names.size(); ++s) {
+                    if (o.slots[i][s].shape() != params[i]->value.shape())
+                        bad("optimizer slot '" + o.slot_names[s] + "' of weight array " + std::to_string(i) +
+                            " has the wrong shape " + o.slots[i][s].shape().str());
+                    params[i]->slots[s] = o.slots[i][s];
+                }
+            optimizer_->set_iterations(o.iterations);
+        }
+        if (f.training) {
+            epochs_completed_ = int(f.training->epochs_completed);
+            rng_.set_state(f.training->rng);
+            for (const auto& st : f.training->layers) {
+                Layer<T, Device>* layer = nullptr;
+                for (auto& l : layers_)
+                    if (l->name() == st.layer) layer = l.get();
+                if (!layer) bad("training state for an unknown layer '" + st.layer + "'");
+                try {
+                    layer->set_state(st.words);
+                } catch (const Error& e) {
+                    bad(e.what());
+                }
+            }
+        }
+    }
+
+    // load_weights: same layer types and configs in the same order, and the
+    // same weight shapes; names may differ (Keras matches by order too).
+    void check_same_architecture(const io::ModelFile<T>& f, const std::string& where) const {
+        auto differ = [&](const std::string& what) {
+            throw FormatError(ErrorId::format_architecture, where + " holds a different architecture: " + what);
+        };
+        for (std::size_t i = 0; i < std::min(layers_.size(), f.layers.size()); ++i) {
+            const auto& l = *layers_[i];
+            if (f.layers[i].type != l.type() || without_initializers(f.layers[i].config) != without_initializers(l.config()))
+                differ("layer " + std::to_string(i) + " is " + f.layers[i].type + " '" + f.layers[i].name +
+                       "' in the file but " + l.type() + " '" + l.name() + "' in the model" +
+                       (f.layers[i].type == l.type() ? " with a different config" : ""));
+        }
+        if (f.layers.size() != layers_.size())
+            differ("it has " + std::to_string(f.layers.size()) + " layers, the model '" + name_ + "' has " +
+                   std::to_string(layers_.size()));
+        const auto params = std::as_const(*this).get_weights();
+        if (f.weights.size() != params.size())
+            differ("it stores " + std::to_string(f.weights.size()) + " weight arrays, the model has " +
+                   std::to_string(params.size()));
+        for (std::size_t i = 0; i < params.size(); ++i)
+            if (f.weights[i].value.shape() != params[i].shape())
+                differ("weight array " + std::to_string(i) + " (" + f.weights[i].layer + "/" + f.weights[i].param +
+                       ") is " + f.weights[i].value.shape().str() + " in the file, " + params[i].shape().str() +
+                       " in the model (input " + f.input_shape.keras_str() + " vs " + input_shape_.keras_str() + ")");
+    }
+
+    // Initializers do not matter once weights are loaded.
+    static LayerConfig without_initializers(LayerConfig c) {
+        const std::string suffix = "_initializer";
+        c.erase(std::remove_if(c.begin(), c.end(),
+                               [&](const auto& kv) {
+                                   return kv.first.size() >= suffix.size() &&
+                                          kv.first.compare(kv.first.size() - suffix.size(), suffix.size(), suffix) == 0;
+                               }),
+                c.end());
+        return c;
+    }
+
     // ---- one training step on acts_[0]/batch_y_; returns the batch loss ----
     T train_step() {
         for (auto* p : params_cache_) p->grad.set_zero();
@@ -602,6 +823,7 @@ private:
     std::vector<std::string> metric_names_;
     bool logit_gradient_ = false;
     bool stop_ = false;
+    int epochs_completed_ = 0;
 
     // Training buffers: acts_[i] is layer i's input, acts_[i + 1] its output;
     // grads_[i] holds dL/d(acts_[i]).
