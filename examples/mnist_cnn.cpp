@@ -19,8 +19,11 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli.hpp"
+#include "training_flags.hpp"
 
 using namespace lamina;
 
@@ -29,7 +32,9 @@ namespace {
 const char* usage =
     "usage: mnist_cnn [--net keras|deep] [--epochs N] [--batch-size B] [--data DIR] [--seed S]\n"
     "                 [--threads T] [--verbose 0|1|2]\n"
-    "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n";
+    "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
+    "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
+    "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
 void add_layers(Sequential<float>& model, const std::string& net) {
     if (net == "keras") {
@@ -56,7 +61,9 @@ void add_layers(Sequential<float>& model, const std::string& net) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage, {"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"});
+    std::vector<std::string> flags{"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"};
+    for (const auto& f : examples::TrainingFlags::names()) flags.push_back(f);
+    examples::Cli cli(argc, argv, usage, flags);
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
@@ -65,6 +72,7 @@ int main(int argc, char** argv) {
     const auto seed = static_cast<std::uint64_t>(cli.get_int("seed", 1, 0, (1LL << 62)));
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
+    const examples::TrainingFlags training(cli);
 
     try {
         std::cout << build_info() << "\n";
@@ -75,11 +83,14 @@ int main(int argc, char** argv) {
             mnist.test.x = datasets::normalize(mnist.test.x, 2);
         }
 
-        Sequential<float> model("sequential", seed);
-        add_layers(model, net);
-        model.build(mnist.train.x.shape().without_batch());
-        if (keras) model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
-        else model.compile("adam", SparseCategoricalCrossentropy(), {metrics::accuracy});
+        auto resumed = training.resumed();
+        Sequential<float> model = resumed ? std::move(*resumed) : Sequential<float>("sequential", seed);
+        if (!resumed) {
+            add_layers(model, net);
+            model.build(mnist.train.x.shape().without_batch());
+            if (keras) model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
+            else model.compile("adam", SparseCategoricalCrossentropy(), {metrics::accuracy});
+        }
         model.summary();
 
         FitOptions<float> options;
@@ -88,8 +99,10 @@ int main(int argc, char** argv) {
         options.verbose = verbose;
         options.seed = seed;
         if (!keras) options.validation_split = 0.3;
+        training.configure(options, model, /*validates=*/!keras);
         model.fit(mnist.train.x, mnist.train.y, options);
         const Evaluation result = model.evaluate(mnist.test.x, mnist.test.y);
+        training.save_if_asked(model);
         std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -16,8 +16,10 @@
 #include <iostream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cli.hpp"
+#include "training_flags.hpp"
 
 using namespace lamina;
 
@@ -27,7 +29,9 @@ const char* usage =
     "usage: mnist_mlp [--net keras128|dense512|mlp300] [--epochs N] [--batch-size B]\n"
     "                 [--optimizer sgd|adam|rmsprop] [--data DIR] [--seed S] [--threads T]\n"
     "                 [--verbose 0|1|2]\n"
-    "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n";
+    "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
+    "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
+    "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
 struct NetDefaults {
     int epochs;
@@ -57,11 +61,18 @@ void add_layers(Sequential<float>& model, const std::string& net) {
     }
 }
 
+void compile_for(Sequential<float>& model, const std::string& net, const std::string& optimizer) {
+    if (net == "keras128") model.compile(optimizer, SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
+    else if (net == "dense512") model.compile(optimizer, CategoricalCrossentropy(), {metrics::accuracy});
+    else model.compile(optimizer, SparseCategoricalCrossentropy(), {metrics::accuracy});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage,
-                      {"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"});
+    std::vector<std::string> flags{"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"};
+    for (const auto& f : examples::TrainingFlags::names()) flags.push_back(f);
+    examples::Cli cli(argc, argv, usage, flags);
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
@@ -71,6 +82,7 @@ int main(int argc, char** argv) {
     const auto seed = static_cast<std::uint64_t>(cli.get_int("seed", 1, 0, (1LL << 62)));
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
+    const examples::TrainingFlags training(cli);
 
     try {
         std::cout << build_info() << "\n";
@@ -78,38 +90,39 @@ int main(int argc, char** argv) {
         std::cout << "MNIST: train " << mnist.train.x.shape().str() << ", test " << mnist.test.x.shape().str()
                   << "\n";
 
-        Sequential<float> model("sequential", seed);
-        add_layers(model, net);
-        model.build(mnist.train.x.shape().without_batch());
+        auto resumed = training.resumed();
+        Sequential<float> model = resumed ? std::move(*resumed) : Sequential<float>("sequential", seed);
+        if (!resumed) {
+            add_layers(model, net);
+            model.build(mnist.train.x.shape().without_batch());
+            compile_for(model, net, optimizer);
+        }
+        model.summary();
 
         FitOptions<float> options;
         options.epochs = epochs;
         options.batch_size = batch_size;
         options.verbose = verbose;
         options.seed = seed;
+        training.configure(options, model, /*validates=*/net == "mlp300");
 
         Evaluation result;
-        if (net == "keras128") {
-            model.compile(optimizer, SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
-            model.summary();
-            model.fit(mnist.train.x, mnist.train.y, options);
-            result = model.evaluate(mnist.test.x, mnist.test.y);
-        } else if (net == "dense512") {
-            model.compile(optimizer, CategoricalCrossentropy(), {metrics::accuracy});
-            model.summary();
+        if (net == "dense512") {
             const auto y_train = datasets::to_categorical<float>(mnist.train.y, 10);
             const auto y_test = datasets::to_categorical<float>(mnist.test.y, 10);
             model.fit(mnist.train.x, y_train, options);
             result = model.evaluate(mnist.test.x, y_test);
-        } else {
-            model.compile(optimizer, SparseCategoricalCrossentropy(), {metrics::accuracy});
-            model.summary();
+        } else if (net == "mlp300") {
             // As the notebook: the first 5,000 training images validate, the rest train.
             auto split = datasets::validation_from_start(mnist.train.x, mnist.train.y, Index(5000));
             options.validation_data.emplace(std::move(split.x_val), std::move(split.y_val));
             model.fit(split.x_train, split.y_train, options);
             result = model.evaluate(mnist.test.x, mnist.test.y);
+        } else {
+            model.fit(mnist.train.x, mnist.train.y, options);
+            result = model.evaluate(mnist.test.x, mnist.test.y);
         }
+        training.save_if_asked(model);
         std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";

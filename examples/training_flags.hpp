@@ -1,0 +1,69 @@
+// examples/training_flags.hpp: the persistence and callback flags both MNIST examples take.
+//
+//   --save PATH          save the trained model (with optimizer state) to PATH
+//   --resume PATH        load PATH and continue its training up to --epochs in total
+//   --early-stopping N   stop after N epochs without improvement (val_loss when
+//                        the network validates, else loss), keeping the best weights
+//   --checkpoint PATTERN save after every epoch, e.g. "ckpt-{epoch:02d}.lamina"
+//   --csv FILE           log each epoch's metrics to FILE (appended to when resuming)
+#pragma once
+
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <lamina/lamina.hpp>
+
+#include "cli.hpp"
+
+namespace examples {
+
+struct TrainingFlags {
+    std::string save, resume, checkpoint, csv;
+    int early_stopping = 0;  // 0: off
+
+    static std::vector<std::string> names() { return {"save", "resume", "early-stopping", "checkpoint", "csv"}; }
+    static const char* usage() {
+        return "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n";
+    }
+
+    explicit TrainingFlags(const Cli& cli)
+        : save(cli.get("save", "")),
+          resume(cli.get("resume", "")),
+          checkpoint(cli.get("checkpoint", "")),
+          csv(cli.get("csv", "")),
+          early_stopping(int(cli.get_int("early-stopping", 0, 1, 100000))) {}
+
+    // The model to train: loaded from --resume (compiled, with its optimizer
+    // state and epoch count), or none, and the caller builds a fresh one.
+    std::optional<lamina::Sequential<float>> resumed() const {
+        if (resume.empty()) return std::nullopt;
+        auto model = lamina::Sequential<float>::load(resume);
+        std::cout << "resuming '" << resume << "' after epoch " << model.epochs_completed() << "\n";
+        return model;
+    }
+
+    // Adds the callbacks and, when resuming, starts at the saved epoch with
+    // the saved shuffling state (so no reseeding).
+    void configure(lamina::FitOptions<float>& options, const lamina::Sequential<float>& model, bool validates) const {
+        using namespace lamina;
+        if (!resume.empty()) {
+            options.initial_epoch = model.epochs_completed();
+            options.seed.reset();
+        }
+        if (early_stopping > 0)
+            options.callbacks.push_back(
+                EarlyStopping(early_stopping, /*restore_best_weights=*/true, validates ? "val_loss" : "loss"));
+        if (!checkpoint.empty()) options.callbacks.push_back(ModelCheckpoint(checkpoint, validates ? "val_loss" : "loss"));
+        if (!csv.empty()) options.callbacks.push_back(CSVLogger(csv, ',', /*append=*/!resume.empty()));
+    }
+
+    void save_if_asked(const lamina::Sequential<float>& model) const {
+        if (save.empty()) return;
+        model.save(save);
+        std::cout << "saved '" << save << "' after epoch " << model.epochs_completed() << "\n";
+    }
+};
+
+}  // namespace examples
