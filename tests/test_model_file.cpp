@@ -350,3 +350,28 @@ TEST_CASE("SIGKILL during saves always leaves the old or the new complete checkp
     CHECK(as_b > 0);
     CHECK(interrupted > 0);
 }
+
+TEST_CASE("A loaded model predicts from 8 threads at once exactly as from one", "[model_file][threads]") {
+    test::TempDir dir("model_file");
+    for (const auto& kind : kinds) {
+        auto trained = test::fixture_model(kind, 8);
+        trained.fit(test::fixture_x(), test::fixture_y(), test::fixture_fit(1));
+        trained.save(dir.file(kind + ".lamina"));
+    }
+    const auto mlp = Sequential<float>::load(dir.file("mlp.lamina"));
+    const auto cnn = Sequential<float>::load(dir.file("cnn.lamina"));
+    const auto x = test::fixture_x();
+    const auto mlp_alone = mlp.predict(x, 7), cnn_alone = cnn.predict(x, 7);
+    std::vector<int> mismatches(8, 0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t)
+        threads.emplace_back([&, t] {
+            for (int round = 0; round < 5; ++round) {
+                const auto& model = t % 2 ? cnn : mlp;
+                const auto& expected = t % 2 ? cnn_alone : mlp_alone;
+                mismatches[std::size_t(t)] += !bitwise_equal(model.predict(x, 7), expected);
+            }
+        });
+    for (auto& th : threads) th.join();
+    for (int t = 0; t < 8; ++t) CHECK(mismatches[std::size_t(t)] == 0);
+}
