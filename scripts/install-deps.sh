@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that lamina's build, tests, examples and
-# benchmarks need, with either compiler (g++ or clang++-14). Idempotent: when
-# every package is already installed it does not run apt-get at all.
+# Installs the Debian 12 packages that lamina's build, tests (sanitizer builds
+# and fuzzers too), examples and benchmarks need, with either compiler (g++ or
+# clang++-14). Idempotent: with every package installed it runs no apt-get.
 #
 #   scripts/install-deps.sh [--with-torch]
 #
@@ -17,7 +17,10 @@ packages=(
     make                   # CMake's default generator
     g++                    # the default compiler
     clang-14               # the second compiler CI builds with (clang++-14)
-    libomp-14-dev          # OpenMP for clang++-14 (g++ brings its own libgomp)
+    libomp-14-dev          # OpenMP for clang++-14 (g++ brings its own libgomp); its Archer
+                           # tool lets ThreadSanitizer see OpenMP (docs/testing.md)
+    libclang-rt-14-dev     # clang++-14's sanitizer and libFuzzer runtimes (merely recommended
+                           # by clang-14); g++'s come with it (libasan8, libubsan1, libtsan2)
     libeigen3-dev          # Eigen3: every tensor operation, CMake target Eigen3::Eigen
     zlib1g-dev             # reading MNIST's .gz files, CMake target ZLIB::ZLIB
     catch2                 # unit tests (Catch2 v2)

@@ -257,3 +257,89 @@ TEST_CASE("IDX: write_idx reports unwritable paths and unsupported shapes", "[io
     REQUIRE_THROWS_MATCHES(io::write_idx(dir.file("scalar.idx"), Tensor<std::uint8_t>(Shape{})), ShapeError,
                            test::error(ErrorId::shape_rank, {"scalar.idx"}));
 }
+
+// The bytes of a gzip file holding `bytes`.
+Bytes gz_bytes(const TempDir& dir, const Bytes& bytes) {
+    const std::string path = dir.file("scratch.gz");
+    write_gz(path, bytes);
+    return read_bytes(path);
+}
+
+TEST_CASE("IDX: read_idx_from_memory reads what read_idx reads, raw and gzip", "[io][idx]") {
+    TempDir dir("idx");
+    const auto t = counting_tensor(Shape{2, 3, 4});
+    const std::string raw = dir.file("t.idx");
+    io::write_idx(raw, t);
+    const Bytes raw_bytes = read_bytes(raw);
+    const Bytes gz = gz_bytes(dir, raw_bytes);
+    CHECK(same(io::read_idx_from_memory(raw_bytes.data(), raw_bytes.size()), t));
+    CHECK(same(io::read_idx_from_memory(gz.data(), gz.size()), t));
+
+    // As zlib's gzread does with files: gzip members one after another make
+    // one stream, and bytes after the last member that do not start another
+    // one are ignored.
+    const auto half = static_cast<std::ptrdiff_t>(raw_bytes.size() / 2);
+    Bytes members = gz_bytes(dir, Bytes(raw_bytes.begin(), raw_bytes.begin() + half));
+    const Bytes second = gz_bytes(dir, Bytes(raw_bytes.begin() + half, raw_bytes.end()));
+    members.insert(members.end(), second.begin(), second.end());
+    for (const Bytes& b : {members, [&] {
+                               Bytes g = members;
+                               g.insert(g.end(), {'x', 'y', 'z'});
+                               return g;
+                           }()}) {
+        const std::string path = dir.file("members.gz");
+        write_bytes(path, b);
+        CHECK(same(io::read_idx(path), t));
+        CHECK(same(io::read_idx_from_memory(b.data(), b.size()), t));
+    }
+}
+
+TEST_CASE("IDX: read_idx_from_memory raises read_idx's errors, naming its input", "[io][idx][errors]") {
+    TempDir dir("idx");
+    const Bytes empty;
+    REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(empty.data(), 0, "labels"), FormatError,
+                           test::error(ErrorId::format_size, {"'labels'", "empty"}));
+    const Bytes wrong_type = idx_bytes(0x0D, {4}, Bytes(16, 0));
+    REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(wrong_type.data(), wrong_type.size()), FormatError,
+                           test::error(ErrorId::format_magic, {"'<memory>'", "float32"}));
+    const Bytes overlong = idx_bytes(0x08, {4}, Bytes(7, 1));
+    REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(overlong.data(), overlong.size(), "x"), FormatError,
+                           test::error(ErrorId::format_size, {"3 trailing bytes", "4 bytes of data"}));
+
+    Bytes cut = gz_bytes(dir, idx_bytes(0x08, {100, 100}, noise(10000)));
+    cut.resize(cut.size() / 2);
+    REQUIRE_THROWS_MATCHES(
+        io::read_idx_from_memory(cut.data(), cut.size(), "x"), FormatError,
+        test::error(ErrorId::format_size, {"gzip stream ends early", "expected 10000 bytes of data, got"}));
+    Bytes end_marker = gz_bytes(dir, idx_bytes(0x08, {100}, noise(100)));
+    end_marker.resize(end_marker.size() - 3);
+    REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(end_marker.data(), end_marker.size(), "x"), FormatError,
+                           test::error(ErrorId::format_size, {"end marker"}));
+    Bytes crc = gz_bytes(dir, idx_bytes(0x08, {100}, noise(100)));
+    crc[crc.size() - 8] ^= 0xff;
+    REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(crc.data(), crc.size(), "x"), FormatError,
+                           test::error(ErrorId::format_gzip, {"'x'", "corrupt gzip"}));
+
+    REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(nullptr, 10, "x"), ConfigError,
+                           test::error(ErrorId::config_argument, {"null"}));
+}
+
+TEST_CASE("IDX: a file of 0 samples cannot declare a sample size beyond 2^48", "[io][idx][errors]") {
+    // Found by tests/fuzz/fuzz_idx (UBSan): (0, 3235053526, 3227516928) holds
+    // 0 bytes, so it passed the 2^48-element check, but its sample size
+    // overflows Index in Shape::sample_size().
+    TempDir dir("idx");
+    const std::uint32_t max = 0xFFFFFFFFu;
+    for (const Bytes& b :
+         {idx_bytes(0x08, {0, 3235053526u, 3227516928u}, {}), idx_bytes(0x08, {0, max, max, max}, {})}) {
+        const std::string path = dir.file("zero.idx");
+        write_bytes(path, b);
+        REQUIRE_THROWS_MATCHES(io::read_idx(path), FormatError,
+                               test::error(ErrorId::format_header, {path, "2^48 elements per sample"}));
+        REQUIRE_THROWS_MATCHES(io::read_idx_from_memory(b.data(), b.size()), FormatError,
+                               test::error(ErrorId::format_header, {"2^48 elements per sample"}));
+    }
+    // 0 samples of an ordinary size are still fine.
+    const Bytes ok = idx_bytes(0x08, {0, 28, 28}, {});
+    CHECK(io::read_idx_from_memory(ok.data(), ok.size()).shape() == Shape{0, 28, 28});
+}

@@ -6,6 +6,15 @@
 // (N,) for label files, (N, rows, cols) for image files. write_idx(path, t)
 // writes t as a raw (uncompressed) IDX file.
 //
+// read_idx_from_memory(data, size, name) reads the same bytes held in memory
+// (an embedded file, a download, a fuzzer's input) with the same parser:
+// it accepts exactly the inputs read_idx accepts and returns the same
+// tensor. Its messages name `name` instead of a path, and it never raises
+// IoError. When a gzipped input is bad in two ways at once (say a corrupt
+// stream and a bad header) the two may report different ones: zlib's file
+// reader decompresses ahead of what it was asked for and can meet the
+// corrupt stream first.
+//
 // IDX layout, all integers big-endian: two zero bytes, a type byte (0x08 =
 // unsigned byte, the only type lamina reads), a rank byte, rank uint32
 // dimensions, then the elements in row-major order and nothing after them.
@@ -16,16 +25,21 @@
 //   IoError     io_write      write_idx cannot create or write the file
 //   FormatError format_magic  the first two bytes are not zero, or the type is not 0x08
 //   FormatError format_header rank outside 1..4; a zero dimension other than the
-//                             first (the sample count); more than 2^48 elements
+//                             first (the sample count); more than 2^48 elements,
+//                             in all or in one sample (so a (0, ...) header
+//                             cannot declare an overflowing sample size either)
 //   FormatError format_size   the header or the data ends early ("expected N bytes
 //                             of data, got M"), or bytes follow the data
 //   FormatError format_gzip   the gzip stream is corrupt (bad deflate data, CRC)
 //   ShapeError  shape_rank    write_idx: a rank-0 tensor or a dimension >= 2^32
+//   ConfigError config_argument read_idx_from_memory: null data with a nonzero size
 //
 // A corrupt header cannot make read_idx allocate much more than the file
-// holds: a raw file's declared size is checked against its size on disk
-// before any allocation, and a gzipped file's data is read into a buffer that
-// starts at 64 MiB at most and doubles only as decompressed data arrives.
+// holds: a raw file's declared size is checked against its size on disk (or
+// in memory) before any allocation, and a gzipped file's data is read into a
+// buffer that starts at 64 MiB at most (and at most 1032 times the file's
+// size, deflate's best ratio) and doubles only as decompressed data arrives.
+// tests/fuzz/fuzz_idx.cpp holds both entry points to this.
 #pragma once
 
 #include <zlib.h>
@@ -58,6 +72,9 @@ constexpr std::uint8_t idx_type_ubyte = 0x08;
 constexpr Index idx_max_elements = Index(1) << 48;
 // First allocation for gzipped data, whose size is known only after reading it.
 constexpr Index gz_initial_capacity = Index(64) << 20;
+// Deflate's best case is about 1032:1 (zlib's FAQ), so an input of known size
+// cannot inflate to more than this many times its size, header or not.
+constexpr Index inflate_max_ratio = 1032;
 // One gzread call moves at most this much; gzread counts in int.
 constexpr std::size_t gz_max_chunk = std::size_t(1) << 30;
 
@@ -133,6 +150,12 @@ public:
     // Whether the file is read as is (not gzip); valid after the first read.
     bool direct() const { return gzdirect(file_) == 1; }
     bool truncated() const noexcept { return truncated_; }
+    // The file's size, when it is a regular file (not a pipe).
+    bool size(std::uintmax_t& bytes) const {
+        std::error_code ec;
+        bytes = std::filesystem::file_size(path_, ec);
+        return !ec;
+    }
 
 private:
     [[noreturn]] void fail() const {
@@ -164,6 +187,111 @@ private:
     bool truncated_ = false;
 };
 
+// The in-memory twin of GzReader, with the rules of zlib's gzread: input
+// that starts with the gzip magic (1f 8b) is inflated, member after member;
+// bytes after a member that do not start another are ignored; anything else,
+// a 1-byte input included, is read as is. Unlike gzread it inflates straight
+// into the caller's buffer and never reads ahead.
+class MemoryReader {
+public:
+    MemoryReader(const void* data, std::size_t size, const std::string& name)
+        : data_(static_cast<const unsigned char*>(data)), size_(size), name_(name) {}
+    ~MemoryReader() {
+        if (inflating_) inflateEnd(&stream_);
+    }
+    MemoryReader(const MemoryReader&) = delete;
+    MemoryReader& operator=(const MemoryReader&) = delete;
+
+    std::size_t read(void* buffer, std::size_t n) {
+        auto* out = static_cast<unsigned char*>(buffer);
+        std::size_t done = 0;
+        while (done < n) {
+            if (mode_ == Mode::look && !look()) break;
+            if (mode_ == Mode::copy) {
+                const std::size_t k = std::min(n - done, size_ - pos_);
+                if (k == 0) break;
+                std::memcpy(out + done, data_ + pos_, k);
+                pos_ += k;
+                done += k;
+                continue;
+            }
+            // gzread's "unexpected end of file": the stream stops before its end marker.
+            if (pos_ == size_) {
+                truncated_ = true;
+                break;
+            }
+            // zlib's z_stream is not const-correct unless built with ZLIB_CONST.
+            stream_.next_in = const_cast<Bytef*>(data_ + pos_);
+            stream_.avail_in = static_cast<uInt>(std::min(size_ - pos_, gz_max_chunk));
+            stream_.next_out = out + done;
+            stream_.avail_out = static_cast<uInt>(std::min(n - done, gz_max_chunk));
+            const uInt in_before = stream_.avail_in, out_before = stream_.avail_out;
+            const int ret = inflate(&stream_, Z_NO_FLUSH);
+            pos_ += in_before - stream_.avail_in;
+            done += out_before - stream_.avail_out;
+            if (ret == Z_STREAM_END) mode_ = Mode::look;
+            else if (ret == Z_DATA_ERROR)
+                throw FormatError(ErrorId::format_gzip, "read_idx: " + detail::quoted(name_) +
+                                                            " is a corrupt gzip file: " +
+                                                            (stream_.msg ? stream_.msg : "compressed data error"));
+            else if (ret == Z_MEM_ERROR) throw std::bad_alloc();
+            // With input and room for output inflate always moves; if it ever
+            // did not, looping again would hang, so stop instead.
+            else if ((ret != Z_OK && ret != Z_BUF_ERROR) ||
+                     (stream_.avail_in == in_before && stream_.avail_out == out_before))
+                throw FormatError(ErrorId::format_gzip, "read_idx: " + detail::quoted(name_) +
+                                                            " is a corrupt gzip file: inflate returned " +
+                                                            std::to_string(ret));
+        }
+        return done;
+    }
+
+    bool direct() const noexcept { return direct_; }
+    bool truncated() const noexcept { return truncated_; }
+    bool size(std::uintmax_t& bytes) const noexcept {
+        bytes = size_;
+        return true;
+    }
+
+private:
+    enum class Mode { look, copy, gzip };
+
+    // At the start and after each gzip member: decides how the rest is read.
+    // False at the end of the input.
+    bool look() {
+        const std::size_t left = size_ - pos_;
+        if (left == 0) return false;
+        if (left >= 2 && data_[pos_] == 0x1f && data_[pos_ + 1] == 0x8b) {
+            const int ret = inflating_ ? inflateReset(&stream_) : inflateInit2(&stream_, 15 + 16);  // gzip only
+            if (ret == Z_MEM_ERROR) throw std::bad_alloc();
+            if (ret != Z_OK)
+                throw FormatError(ErrorId::format_gzip, "read_idx: " + detail::quoted(name_) +
+                                                            ": zlib cannot start inflating (" + std::to_string(ret) +
+                                                            ")");
+            inflating_ = true;
+            mode_ = Mode::gzip;
+            direct_ = false;
+            return true;
+        }
+        if (!direct_) {  // trailing garbage after a gzip member
+            pos_ = size_;
+            return false;
+        }
+        mode_ = Mode::copy;
+        return true;
+    }
+
+    const unsigned char* data_;
+    std::size_t size_;
+    std::size_t pos_ = 0;
+    std::string name_;
+    Mode mode_ = Mode::look;
+    bool direct_ = true;
+    bool inflating_ = false;
+    bool truncated_ = false;
+    z_stream stream_{};
+};
+
 inline std::uint32_t read_be32(const unsigned char* p) {
     return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | std::uint32_t(p[3]);
 }
@@ -181,15 +309,24 @@ inline Shape make_shape(const std::array<Index, Shape::max_rank>& d, int rank) {
     }
 }
 
-inline std::string ended_early(const std::string& path, const GzReader& in) {
+template <class Reader>
+std::string ended_early(const std::string& path, const Reader& in) {
     return "read_idx: " + quoted(path) + " is truncated" +
            (in.truncated() ? std::string(" (its gzip stream ends early)") : std::string()) + ": ";
 }
 
 // Reads `count` data bytes when the stream's length is unknown (gzip, pipes):
 // the buffer grows with the data actually read, never on the header's word.
-inline Tensor<std::uint8_t> read_growing(GzReader& in, const std::string& path, Index count) {
-    Tensor<std::uint8_t> data(Shape{std::min(count, gz_initial_capacity)});
+// It starts small for a small input: a 30-byte .gz that claims 4 GiB gets
+// 64 KiB, not 64 MiB (which made fuzzing, and any caller probing many small
+// files, spend its time mapping and unmapping memory).
+template <class Reader>
+Tensor<std::uint8_t> read_growing(Reader& in, const std::string& path, Index count) {
+    Index first = std::min(count, gz_initial_capacity);
+    std::uintmax_t input_bytes = 0;
+    if (in.size(input_bytes) && input_bytes < std::uintmax_t(gz_initial_capacity / inflate_max_ratio))
+        first = std::min(first, std::max(Index(input_bytes) * inflate_max_ratio, Index(1) << 16));
+    Tensor<std::uint8_t> data(Shape{first});
     Index have = 0;
     for (;;) {
         const auto want = static_cast<std::size_t>(data.size() - have);
@@ -205,12 +342,9 @@ inline Tensor<std::uint8_t> read_growing(GzReader& in, const std::string& path, 
     }
 }
 
-}  // namespace detail
-
-// Reads an unsigned-byte IDX file, raw or gzip-compressed; see the top of this file.
-inline Tensor<std::uint8_t> read_idx(const std::string& path) {
-    using detail::quoted;
-    detail::GzReader in(path);
+// The IDX parser behind both entry points; `path` names the input in messages.
+template <class Reader>
+Tensor<std::uint8_t> read_idx_from(Reader& in, const std::string& path) {
     const std::string who = "read_idx: " + quoted(path);
 
     std::array<unsigned char, 4 + 4 * Shape::max_rank> header{};
@@ -219,16 +353,16 @@ inline Tensor<std::uint8_t> read_idx(const std::string& path) {
         throw FormatError(ErrorId::format_size,
                           who + " is empty; an IDX file starts with a header of at least 8 bytes");
     if (got < 4)
-        throw FormatError(ErrorId::format_size, detail::ended_early(path, in) +
-                                                    "expected at least 4 header bytes, got " + std::to_string(got));
+        throw FormatError(ErrorId::format_size,
+                          ended_early(path, in) + "expected at least 4 header bytes, got " + std::to_string(got));
     if (header[0] != 0 || header[1] != 0)
-        throw FormatError(ErrorId::format_magic, who + " is not an IDX file: it starts with " +
-                                                     detail::hex_byte(header[0]) + " " + detail::hex_byte(header[1]) +
+        throw FormatError(ErrorId::format_magic, who + " is not an IDX file: it starts with " + hex_byte(header[0]) +
+                                                     " " + hex_byte(header[1]) +
                                                      "; IDX files start with two zero bytes");
     const int type = header[2];
-    if (type != detail::idx_type_ubyte)
-        throw FormatError(ErrorId::format_magic, who + " holds IDX data type " + detail::hex_byte(type) + " (" +
-                                                     detail::idx_type_name(type) +
+    if (type != idx_type_ubyte)
+        throw FormatError(ErrorId::format_magic, who + " holds IDX data type " + hex_byte(type) + " (" +
+                                                     idx_type_name(type) +
                                                      "); lamina reads only unsigned-byte (0x08) IDX files");
     const int rank = header[3];
     if (rank < 1 || rank > Shape::max_rank)
@@ -238,35 +372,42 @@ inline Tensor<std::uint8_t> read_idx(const std::string& path) {
     const std::size_t header_bytes = 4 + 4 * static_cast<std::size_t>(rank);
     got = in.read(header.data() + 4, header_bytes - 4);
     if (got < header_bytes - 4)
-        throw FormatError(ErrorId::format_size, detail::ended_early(path, in) + "expected " +
-                                                    std::to_string(header_bytes) + " header bytes, got " +
-                                                    std::to_string(4 + got));
+        throw FormatError(ErrorId::format_size, ended_early(path, in) + "expected " + std::to_string(header_bytes) +
+                                                    " header bytes, got " + std::to_string(4 + got));
 
     std::array<Index, Shape::max_rank> dims{};
     std::string dims_text = "(";
-    Index count = 1;
-    bool too_many = false, zero_inner = false;
+    Index count = 1, per_sample = 1;
+    bool too_many = false, sample_too_big = false, zero_inner = false;
     for (int i = 0; i < rank; ++i) {
-        const Index d = detail::read_be32(header.data() + 4 + 4 * i);
+        const Index d = read_be32(header.data() + 4 + 4 * i);
         dims[static_cast<std::size_t>(i)] = d;
         dims_text += (i ? ", " : "") + std::to_string(d);
         zero_inner = zero_inner || (i > 0 && d == 0);
         // Each d < 2^32, so the product is checked before it can overflow.
-        too_many = too_many || (count > 0 && d > detail::idx_max_elements / count);
+        too_many = too_many || (count > 0 && d > idx_max_elements / count);
         if (!too_many) count *= d;
+        // With 0 samples the count stays 0 whatever follows, but the shape's
+        // sample size (what every consumer of a batch multiplies out) must
+        // still fit: (0, 2^32-1, 2^32-1, 2^32-1) overflows Index.
+        if (i > 0) {
+            sample_too_big = sample_too_big || d > idx_max_elements / std::max<Index>(per_sample, 1);
+            if (!sample_too_big) per_sample *= d;
+        }
     }
     dims_text += rank == 1 ? ",)" : ")";
     if (zero_inner)
         throw FormatError(ErrorId::format_header,
                           who + " declares dimensions " + dims_text + "; only the first (the sample count) may be 0");
-    if (too_many)
+    if (too_many || sample_too_big)
         throw FormatError(ErrorId::format_header, who + " declares dimensions " + dims_text +
-                                                      ", more than 2^48 elements; the header is corrupt");
+                                                      ", more than 2^48 elements" + (too_many ? "" : " per sample") +
+                                                      "; the header is corrupt");
 
     Tensor<std::uint8_t> data;
-    std::error_code ec;
-    const auto file_size = std::filesystem::file_size(path, ec);
-    if (in.direct() && !ec) {
+    std::uintmax_t file_size = 0;
+    const bool size_known = in.size(file_size);
+    if (in.direct() && size_known) {
         // Raw regular file: its size says at once whether the header is honest.
         const auto have = static_cast<Index>(file_size > header_bytes ? file_size - header_bytes : 0);
         if (have < count)
@@ -283,7 +424,7 @@ inline Tensor<std::uint8_t> read_idx(const std::string& path) {
                                                         " bytes of data, got " + std::to_string(read) +
                                                         " (did the file shrink while being read?)");
     } else {
-        data = detail::read_growing(in, path, count);
+        data = read_growing(in, path, count);
     }
 
     unsigned char extra = 0;
@@ -295,8 +436,27 @@ inline Tensor<std::uint8_t> read_idx(const std::string& path) {
                           who +
                               " is truncated: its gzip stream ends early, after all the data but inside "
                               "its end marker (CRC and length)");
-    data.reshape(detail::make_shape(dims, rank));
+    data.reshape(make_shape(dims, rank));
     return data;
+}
+
+}  // namespace detail
+
+// Reads an unsigned-byte IDX file, raw or gzip-compressed; see the top of this file.
+inline Tensor<std::uint8_t> read_idx(const std::string& path) {
+    detail::GzReader in(path);
+    return detail::read_idx_from(in, path);
+}
+
+// Reads the `size` bytes at `data` as read_idx reads a file (raw or gzipped);
+// messages name the input `name`. See the top of this file.
+inline Tensor<std::uint8_t> read_idx_from_memory(const void* data, std::size_t size,
+                                                 const std::string& name = "<memory>") {
+    if (!data && size > 0)
+        throw ConfigError(ErrorId::config_argument, "read_idx_from_memory: " + detail::quoted(name) +
+                                                        ": data is null but size is " + std::to_string(size));
+    detail::MemoryReader in(data, size, name);
+    return detail::read_idx_from(in, name);
 }
 
 // Writes t as a raw IDX file (type 0x08, rank = t's rank); replaces `path`.
