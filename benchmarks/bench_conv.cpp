@@ -9,6 +9,7 @@
 // conv1: (1, 28, 28) -> 32 x 3x3 -> (32, 26, 26); the first layer, so
 //        training never computes its dx; backward here is dW + db only.
 // conv2: (32, 13, 13) -> 64 x 3x3 -> (64, 11, 11); backward is dW + db + dx.
+#include "../examples/networks.hpp"
 #include "bench_common.hpp"
 
 using namespace lamina;
@@ -108,14 +109,8 @@ void BM_conv2_gemm_eigen_threads(benchmark::State& state) {
 void BM_keras_cnn_epoch(benchmark::State& state) {
     const auto& data = mnist();
     Sequential<float> model("bench", 1);
-    model.add(Conv2D(32, 3, Activation::ReLU));
-    model.add(MaxPool2D(2));
-    model.add(Conv2D(64, 3, Activation::ReLU));
-    model.add(MaxPool2D(2));
-    model.add(Flatten());
-    model.add(Dense(128, Activation::ReLU));
-    model.add(Dense(10));
-    model.compile(Adam(1e-3), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+    examples::add_cnn(model, "keras");
+    examples::compile_cnn(model, "keras");
     FitOptions<float> o;
     o.epochs = 1;
     o.batch_size = 64;

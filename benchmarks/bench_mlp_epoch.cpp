@@ -9,6 +9,7 @@
 // mlp300:      Flatten-Dense(300)-Dense(100)-Dense(10, softmax), SGD, batch 32.
 // Counters: epoch time is the benchmark time; "GFLOP/s" counts the GEMM work
 // of forward + backward (2 flops per multiply-add).
+#include "../examples/networks.hpp"
 #include "bench_common.hpp"
 
 using namespace lamina;
@@ -44,11 +45,8 @@ void BM_W1_keras128_epoch(benchmark::State& state) {
     run_epoch(
         state,
         [](Sequential<float>& m) {
-            m.add(Flatten());
-            m.add(Dense(128, Activation::ReLU));
-            m.add(Dropout(0.2));
-            m.add(Dense(10));
-            m.compile(Adam(), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+            examples::add_mlp(m, "keras128");
+            examples::compile_mlp(m, "keras128", "adam");
         },
         mnist().train.y, 32, 2 * macs);
 }
@@ -58,10 +56,8 @@ void BM_W2_dense512_epoch(benchmark::State& state) {
     run_epoch(
         state,
         [](Sequential<float>& m) {
-            m.add(Flatten());
-            m.add(Dense(512, Activation::ReLU));
-            m.add(Dense(10, Activation::Softmax));
-            m.compile(RMSprop(), CategoricalCrossentropy(), {metrics::accuracy});
+            examples::add_mlp(m, "dense512");
+            examples::compile_mlp(m, "dense512", "rmsprop");
         },
         one_hot_train_labels(), 128, 2 * macs);
 }
@@ -71,11 +67,8 @@ void BM_mlp300_epoch(benchmark::State& state) {
     run_epoch(
         state,
         [](Sequential<float>& m) {
-            m.add(Flatten());
-            m.add(Dense(300, Activation::ReLU));
-            m.add(Dense(100, Activation::ReLU));
-            m.add(Dense(10, Activation::Softmax));
-            m.compile(SGD(), SparseCategoricalCrossentropy(), {metrics::accuracy});
+            examples::add_mlp(m, "mlp300");
+            examples::compile_mlp(m, "mlp300", "sgd");
         },
         mnist().train.y, 32, 2 * macs);
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "../examples/networks.hpp"
 #include "bench_common.hpp"
 
 namespace {
@@ -19,12 +20,12 @@ using namespace lamina;
 Sequential<float> network(int which) {
     Sequential<float> m("bench", 1);
     if (which == 0) {
-        m.add(Flatten()).add(Dense(128, Activation::ReLU)).add(Dropout(0.2)).add(Dense(10));
+        examples::add_mlp(m, "keras128");
+        examples::compile_mlp(m, "keras128", "adam");
     } else {
-        m.add(Conv2D(32, 3, Activation::ReLU)).add(MaxPool2D(2)).add(Conv2D(64, 3, Activation::ReLU)).add(MaxPool2D(2));
-        m.add(Flatten()).add(Dense(128, Activation::ReLU)).add(Dense(10));
+        examples::add_cnn(m, "keras");
+        examples::compile_cnn(m, "keras");
     }
-    m.compile(Adam(1e-3), SparseCategoricalCrossentropy(true), {metrics::accuracy});
     m.build(Shape{1, 28, 28});
     return m;
 }

@@ -20,9 +20,9 @@
 #include <iostream>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "cli.hpp"
+#include "networks.hpp"
 #include "training_flags.hpp"
 
 using namespace lamina;
@@ -36,34 +36,10 @@ const char* usage =
     "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
-void add_layers(Sequential<float>& model, const std::string& net) {
-    if (net == "keras") {
-        model.add(Conv2D(32, 3, Activation::ReLU));
-        model.add(MaxPool2D(2));
-        model.add(Conv2D(64, 3, Activation::ReLU));
-        model.add(MaxPool2D(2));
-        model.add(Flatten());
-        model.add(Dense(128, Activation::ReLU));
-        model.add(Dense(10));
-        return;
-    }
-    for (int block = 0; block < 3; ++block) {
-        model.add(Conv2D(64, 3, 1, Padding::Same));
-        model.add(Activation(Activation::ReLU));
-        model.add(MaxPool2D(2));
-    }
-    model.add(Flatten());
-    model.add(Dense(64, Activation::ReLU));
-    model.add(Dense(32, Activation::ReLU));
-    model.add(Dense(10, Activation::Softmax));
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> flags{"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"};
-    for (const auto& f : examples::TrainingFlags::names()) flags.push_back(f);
-    examples::Cli cli(argc, argv, usage, flags);
+    examples::Cli cli(argc, argv, usage, examples::TrainingFlags::names({"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"}));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
@@ -86,10 +62,9 @@ int main(int argc, char** argv) {
         auto resumed = training.resumed();
         Sequential<float> model = resumed ? std::move(*resumed) : Sequential<float>("sequential", seed);
         if (!resumed) {
-            add_layers(model, net);
+            examples::add_cnn(model, net);
             model.build(mnist.train.x.shape().without_batch());
-            if (keras) model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
-            else model.compile("adam", SparseCategoricalCrossentropy(), {metrics::accuracy});
+            examples::compile_cnn(model, net);
         }
         model.summary();
 

@@ -16,9 +16,9 @@
 #include <iostream>
 #include <string>
 #include <utility>
-#include <vector>
 
 #include "cli.hpp"
+#include "networks.hpp"
 #include "training_flags.hpp"
 
 using namespace lamina;
@@ -45,34 +45,10 @@ NetDefaults defaults_for(const std::string& net) {
     return {5, 32, "adam"};
 }
 
-void add_layers(Sequential<float>& model, const std::string& net) {
-    model.add(Flatten());
-    if (net == "keras128") {
-        model.add(Dense(128, Activation::ReLU));
-        model.add(Dropout(0.2));
-        model.add(Dense(10));
-    } else if (net == "dense512") {
-        model.add(Dense(512, Activation::ReLU));
-        model.add(Dense(10, Activation::Softmax));
-    } else {
-        model.add(Dense(300, Activation::ReLU));
-        model.add(Dense(100, Activation::ReLU));
-        model.add(Dense(10, Activation::Softmax));
-    }
-}
-
-void compile_for(Sequential<float>& model, const std::string& net, const std::string& optimizer) {
-    if (net == "keras128") model.compile(optimizer, SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
-    else if (net == "dense512") model.compile(optimizer, CategoricalCrossentropy(), {metrics::accuracy});
-    else model.compile(optimizer, SparseCategoricalCrossentropy(), {metrics::accuracy});
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::vector<std::string> flags{"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"};
-    for (const auto& f : examples::TrainingFlags::names()) flags.push_back(f);
-    examples::Cli cli(argc, argv, usage, flags);
+    examples::Cli cli(argc, argv, usage, examples::TrainingFlags::names({"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"}));
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
@@ -93,9 +69,9 @@ int main(int argc, char** argv) {
         auto resumed = training.resumed();
         Sequential<float> model = resumed ? std::move(*resumed) : Sequential<float>("sequential", seed);
         if (!resumed) {
-            add_layers(model, net);
+            examples::add_mlp(model, net);
             model.build(mnist.train.x.shape().without_batch());
-            compile_for(model, net, optimizer);
+            examples::compile_mlp(model, net, optimizer);
         }
         model.summary();
 

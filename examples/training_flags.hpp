@@ -23,9 +23,10 @@ struct TrainingFlags {
     std::string save, resume, checkpoint, csv;
     int early_stopping = 0;  // 0: off
 
-    static std::vector<std::string> names() { return {"save", "resume", "early-stopping", "checkpoint", "csv"}; }
-    static const char* usage() {
-        return "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n";
+    // An example's own flags plus these, for Cli.
+    static std::vector<std::string> names(std::vector<std::string> own) {
+        for (const char* f : {"save", "resume", "early-stopping", "checkpoint", "csv"}) own.push_back(f);
+        return own;
     }
 
     explicit TrainingFlags(const Cli& cli)
