@@ -425,7 +425,7 @@ public:
     void load_weights(const std::string& path) {
         const auto bytes = io::read_file_bytes(path);
         const std::string where = "weights file '" + path + "'";
-        const auto f = io::decode_model_file<T>(bytes, where);
+        auto f = io::decode_model_file<T>(bytes, where);
         if (!built_) {
             try {
                 build(f.input_shape);
@@ -436,7 +436,7 @@ public:
         }
         check_same_architecture(f, where);
         std::vector<HostTensor> weights;
-        for (const auto& w : f.weights) weights.push_back(w.value);
+        for (auto& w : f.weights) weights.push_back(std::move(w.value));
         set_weights(weights);
     }
     // Epochs fit() has finished over this model's life, saved and loaded with it.
@@ -472,7 +472,7 @@ private:
                     o.slots.emplace_back();
                     // Slots exist once fit() has run; before that they are zero.
                     for (std::size_t s = 0; s < o.slot_names.size(); ++s)
-                        o.slots.back().push_back(s < p->slots.size() ? p->slots[s] : zeros_like(p->value));
+                        o.slots.back().push_back(s < p->slots.size() ? p->slots[s] : HostTensor(p->value.shape(), T(0)));
                 }
             io::TrainingRecord t;
             t.epochs_completed = epochs_completed_;
@@ -483,11 +483,6 @@ private:
         }
         f.optimizer = std::move(o);
         return f;
-    }
-    static HostTensor zeros_like(const HostTensor& t) {
-        HostTensor z(t.shape());
-        z.set_zero();
-        return z;
     }
 
     // Builds this (empty) model from a decoded file. Every error is a
@@ -576,14 +571,16 @@ private:
         if (f.layers.size() != layers_.size())
             differ("it has " + std::to_string(f.layers.size()) + " layers, the model '" + name_ + "' has " +
                    std::to_string(layers_.size()));
-        const auto params = std::as_const(*this).get_weights();
+        std::vector<Shape> params;  // shapes only: no copy of the weights
+        for (const auto& l : layers_)
+            for (const auto* p : std::as_const(*l).params()) params.push_back(p->value.shape());
         if (f.weights.size() != params.size())
             differ("it stores " + std::to_string(f.weights.size()) + " weight arrays, the model has " +
                    std::to_string(params.size()));
         for (std::size_t i = 0; i < params.size(); ++i)
-            if (f.weights[i].value.shape() != params[i].shape())
+            if (f.weights[i].value.shape() != params[i])
                 differ("weight array " + std::to_string(i) + " (" + f.weights[i].layer + "/" + f.weights[i].param +
-                       ") is " + f.weights[i].value.shape().str() + " in the file, " + params[i].shape().str() +
+                       ") is " + f.weights[i].value.shape().str() + " in the file, " + params[i].str() +
                        " in the model (input " + f.input_shape.keras_str() + " vs " + input_shape_.keras_str() + ")");
     }
 
