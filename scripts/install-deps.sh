@@ -25,9 +25,9 @@ packages=(
     zlib1g-dev             # reading MNIST's .gz files, CMake target ZLIB::ZLIB
     catch2                 # unit tests (Catch2 v2)
     libbenchmark-dev       # Google Benchmark, for benchmarks/
-    libstb-dev             # stb_image (/usr/include/stb), for image input in lamina/io (planned)
+    libstb-dev             # stb_image and stb_image_write (/usr/include/stb): images in and out
     dataset-fashion-mnist  # Fashion-MNIST in /usr/share/datasets/fashion-mnist (its test is skipped without it)
-    pkg-config             # stb.pc, for locating stb from CMake (not used by the build yet)
+    pkg-config             # stb.pc; CMake finds stb with find_path, pkg-config is not needed by the build
 )
 
 usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
