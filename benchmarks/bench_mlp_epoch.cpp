@@ -92,11 +92,52 @@ void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
     state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The same two products as Eigen expressions on row-major maps (Eigen's own
+// threading and packing buffers): what backend::gemm replaced, kept as its
+// yardstick.
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+void BM_dense512_forward_eigen_product(benchmark::State& state) {
+    Tensor<float> x(Shape{128, 784}, 0.5f), w(Shape{784, 512}, 0.01f), y(Shape{128, 512});
+    Eigen::Map<const RowMatrix> X(x.data(), 128, 784), W(w.data(), 784, 512);
+    Eigen::Map<RowMatrix> Y(y.data(), 128, 512);
+    for (auto _ : state) {
+        Y.noalias() = X * W;
+        benchmark::DoNotOptimize(y.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_dense512_weight_gradient_eigen_product(benchmark::State& state) {
+    Tensor<float> x(Shape{128, 784}, 0.5f), dz(Shape{128, 512}, 0.01f), dw(Shape{784, 512}, 0.0f);
+    Eigen::Map<const RowMatrix> X(x.data(), 128, 784), DZ(dz.data(), 128, 512);
+    Eigen::Map<RowMatrix> DW(dw.data(), 784, 512);
+    for (auto _ : state) {
+        DW.noalias() += X.transpose() * DZ;
+        benchmark::DoNotOptimize(dw.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_lamina_gemm_square(benchmark::State& state) {
+    const Index n = state.range(0);
+    Tensor<float> a(Shape{n, n}, 1.0f), b(Shape{n, n}, 0.5f), c(Shape{n, n});
+    for (auto _ : state) {
+        backend::gemm(Cpu{}, false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
+        benchmark::DoNotOptimize(c.data());
+    }
+    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 BENCHMARK(bench::BM_sgemm_peak)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_dense512_forward_gemm)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_dense512_weight_gradient_gemm)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_dense512_forward_eigen_product)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_dense512_weight_gradient_eigen_product)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_lamina_gemm_square)->Arg(1024)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_W1_keras128_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_W2_dense512_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);
 BENCHMARK(BM_mlp300_epoch)->Unit(benchmark::kMillisecond)->MinTime(2.0);

@@ -19,3 +19,9 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+// backend/cpu/gemm.hpp drives Eigen 3.4's GEMM kernel directly (its
+// signature changed from 3.3).
+#if !EIGEN_VERSION_AT_LEAST(3, 4, 0)
+#error "lamina needs Eigen 3.4 or newer"
+#endif

@@ -27,6 +27,7 @@
 #include <string>
 
 #include "lamina/backend/cpu/elementwise.hpp"
+#include "lamina/backend/cpu/gemm.hpp"
 #include "lamina/backend/cpu/im2col.hpp"
 #include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/backend/cpu/scratch.hpp"
@@ -104,7 +105,7 @@ public:
                 const Index count = std::min(chunk, end - n0), ld = count * P;
                 backend::im2col(g_, x.data() + n0 * in_sample, count, cols);
                 // out (F, count*P) = W (F, C*KH*KW) . cols (C*KH*KW, count*P)
-                matrix(out, filters_, ld).noalias() = matrix(kernel_.value.data(), filters_, rows()) * matrix(cols, rows(), ld);
+                backend::gemm(Cpu{}, false, false, filters_, ld, rows(), T(1), kernel_.value.data(), cols, T(0), out);
                 for (Index s = 0; s < count; ++s)
                     for (Index f = 0; f < filters_; ++f) {
                         T* dst = y.data() + ((n0 + s) * filters_ + f) * P;
@@ -140,11 +141,10 @@ public:
                     }
                 backend::im2col(g_, x.data() + n0 * in_sample, count, cols);
                 // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
-                matrix(dw, filters_, rows()).noalias() += matrix(dz, filters_, ld) * matrix(cols, rows(), ld).transpose();
+                backend::gemm(Cpu{}, false, true, filters_, rows(), ld, T(1), dz, cols, T(1), dw);
                 if (!dx) continue;
                 // dcols (C*KH*KW, count*P) = W^T . dz, into the columns' buffer (already used).
-                matrix(cols, rows(), ld).noalias() =
-                    matrix(kernel_.value.data(), filters_, rows()).transpose() * matrix(dz, filters_, ld);
+                backend::gemm(Cpu{}, true, false, rows(), ld, filters_, T(1), kernel_.value.data(), dz, T(0), cols);
                 T* dx0 = dx->data() + n0 * in_sample;
                 std::fill(dx0, dx0 + count * in_sample, T(0));
                 backend::col2im(g_, cols, count, dx0);
@@ -179,10 +179,6 @@ public:
     const Window2D& window() const noexcept { return g_; }
 
 private:
-    using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-    static Eigen::Map<RowMatrix> matrix(T* p, Index r, Index c) { return {p, r, c}; }
-    static Eigen::Map<const RowMatrix> matrix(const T* p, Index r, Index c) { return {p, r, c}; }
-
     Index rows() const noexcept { return g_.channels * g_.k_h * g_.k_w; }
     Index partial_size() const noexcept { return filters_ * rows() + filters_; }
     // Samples per GEMM: enough columns for Eigen to reach its peak, few

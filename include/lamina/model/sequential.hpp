@@ -218,6 +218,7 @@ public:
             if (options.shuffle) rng_.shuffle(order.begin(), order.end());
 
             ProgressBar bar(steps, options.verbose, terminal, std::cout);
+            ProgressBar::Values values;  // reused by every step: a step allocates nothing
             double loss_sum = 0;
             Index correct = 0, seen = 0, seen_elements = 0;
             Logs batch_logs;
@@ -234,16 +235,16 @@ public:
                     correct += count_batch_correct(acts_.back(), batch_y_);
                     seen_elements += accuracy_denominator(acts_.back());
                 }
-                const auto values = running_values(loss_sum, seen, correct, seen_elements);
+                set_running_values(values, loss_sum, seen, correct, seen_elements);
                 if (!options.callbacks.empty()) {
-                    batch_logs = Logs(values.begin(), values.end());
+                    for (const auto& [k, v] : values) batch_logs[k] = v;  // same keys every step: no new nodes
                     for (auto& cb : options.callbacks) cb->on_train_batch_end(*this, step, batch_logs);
                 }
                 bar.update(step + 1, values);
                 if (stop_) break;
             }
 
-            auto values = running_values(loss_sum, seen, correct, seen_elements);
+            set_running_values(values, loss_sum, seen, correct, seen_elements);
             if (vx) {
                 const Evaluation val = evaluate_impl(*vx, *vy, batch_size);
                 values.emplace_back("val_loss", val.loss);
@@ -679,10 +680,15 @@ private:
         return e;
     }
 
-    ProgressBar::Values running_values(double loss_sum, Index seen, Index correct, Index elements) const {
-        ProgressBar::Values v{{"loss", loss_sum / double(std::max<Index>(seen, 1))}};
-        if (has_accuracy()) v.emplace_back("accuracy", double(correct) / double(std::max<Index>(elements, 1)));
-        return v;
+    // The running loss (and accuracy) into `v`, in place after the first call.
+    void set_running_values(ProgressBar::Values& v, double loss_sum, Index seen, Index correct, Index elements) const {
+        const std::size_t n = has_accuracy() ? 2 : 1;
+        if (v.size() != n) {
+            v.assign({{"loss", 0.0}});
+            if (n == 2) v.emplace_back("accuracy", 0.0);
+        }
+        v[0].second = loss_sum / double(std::max<Index>(seen, 1));
+        if (n == 2) v[1].second = double(correct) / double(std::max<Index>(elements, 1));
     }
 
     bool has_accuracy() const {
