@@ -35,6 +35,7 @@ enum class ErrorId : int {
     format_version = 405,   // a model file of a format version this build cannot read
     format_checksum = 406,  // a model file's checksum does not match its contents
     format_architecture = 407,  // load_weights: the file holds a different architecture
+    format_image_data = 408,    // an image's pixel data cannot be decoded (corrupt or unsupported variant)
 
     numeric_nonfinite = 501,  // NaN or Inf in data where finite values are required
 };

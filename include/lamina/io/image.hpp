@@ -1,0 +1,492 @@
+// lamina/io/image.hpp: read PNG, JPEG, BMP, GIF and TGA files into tensors.
+//
+// Contract: load_image(path) decodes an image file (stb_image) and returns
+// a Tensor<float> of shape (C, H, W): channels first like the rest of
+// lamina, C as stored in the file (1 grey, 2 grey + alpha, 3 RGB, 4 RGBA;
+// GIF always decodes to 4, palette PNGs to 3 or 4), values in [0, 1]
+// (8-bit samples / 255, 16-bit PNG samples / 65535), alpha not
+// premultiplied. A JPEG's EXIF orientation is applied, so a phone photo
+// comes out the way viewers show it; an animated GIF gives its first frame.
+// load_image_from_memory(data, size, name) decodes bytes already in memory
+// with the same checks; its messages name `name` and it never raises IoError.
+//
+// Safety: the header's dimensions are read first, and an image of more than
+// `max_pixels` pixels (default 2^27, 134 million, whose RGBA float tensor is
+// 2 GiB) is refused before anything is allocated, so a forged 10^9-pixel
+// header costs nothing. Before decoding, the file's
+// structure is walked (PNG chunks and their CRCs, JPEG segments up to an
+// end marker, GIF blocks of the first frame, BMP and TGA pixel data sizes):
+// stb_image decodes a cut-off BMP or TGA without complaint (missing pixels
+// become 0), lamina calls every cut-off file truncated.
+//
+// Errors (every message names the file and, where stb_image failed, its reason):
+//   IoError     io_open       the file is missing, a directory, or cannot be opened
+//   IoError     io_read       the operating system reports a read error
+//   FormatError format_size   the file is empty, truncated, or larger than 2 GiB (stb's limit)
+//   FormatError format_magic  not a PNG/JPEG/BMP/GIF/TGA file (WebP, TIFF, HEIC, ...
+//                             are named when recognised)
+//   FormatError format_header the header is invalid (zero size, bad fields) or declares
+//                             more than max_pixels pixels
+//   FormatError format_checksum a PNG chunk's CRC-32 does not match (critical chunks)
+//   FormatError format_image_data the pixel data cannot be decoded: corrupt, or a variant
+//                             stb_image does not support (12-bit or arithmetic JPEG, RLE BMP)
+//   ConfigError config_argument load_image_from_memory: null data with a nonzero size;
+//                             max_pixels < 1
+//   std::bad_alloc            the decoder ran out of memory
+//
+// stb_image is compiled into each translation unit privately
+// (lamina/io/detail/stb_image.hpp explains how): a program may use stb_image
+// itself, before or after including lamina, with its own
+// STB_IMAGE_IMPLEMENTATION, and gets no duplicate symbols.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <new>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <zlib.h>
+
+#include "lamina/core/error.hpp"
+#include "lamina/core/shape.hpp"
+#include "lamina/core/tensor.hpp"
+#include "lamina/io/detail/stb_image.hpp"
+
+namespace lamina::io {
+
+// Pixels (width x height) load_image accepts by default: 2^27, about 134
+// million (a 108-megapixel phone photo fits; its RGBA float tensor is 2 GiB).
+constexpr Index default_max_image_pixels = Index(1) << 27;
+
+namespace detail {
+
+enum class ImageKind { png, jpeg, gif, bmp, other };
+
+inline std::string image_who(const std::string& name) { return "load_image: '" + name + "'"; }
+
+inline std::uint32_t be32(const std::uint8_t* p) {
+    return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
+}
+inline std::uint32_t le32(const std::uint8_t* p) {
+    return std::uint32_t(p[3]) << 24 | std::uint32_t(p[2]) << 16 | std::uint32_t(p[1]) << 8 | p[0];
+}
+inline unsigned be16(const std::uint8_t* p) { return unsigned(p[0]) << 8 | p[1]; }
+inline unsigned le16(const std::uint8_t* p) { return unsigned(p[1]) << 8 | p[0]; }
+
+inline bool starts_with(const std::uint8_t* d, std::size_t n, const char* sig, std::size_t len, std::size_t at = 0) {
+    return n >= at + len && std::memcmp(d + at, sig, len) == 0;
+}
+
+inline ImageKind sniff_image(const std::uint8_t* d, std::size_t n) {
+    if (starts_with(d, n, "\x89PNG\r\n\x1a\n", 8)) return ImageKind::png;
+    if (starts_with(d, n, "\xff\xd8\xff", 3)) return ImageKind::jpeg;
+    if (starts_with(d, n, "GIF87a", 6) || starts_with(d, n, "GIF89a", 6)) return ImageKind::gif;
+    if (starts_with(d, n, "BM", 2)) return ImageKind::bmp;
+    return ImageKind::other;  // TGA has no signature: stb_image recognises it by its header
+}
+
+// Formats people try that stb_image does not read; naming them beats "unknown image type".
+inline const char* unsupported_format_name(const std::uint8_t* d, std::size_t n) {
+    if (starts_with(d, n, "RIFF", 4) && starts_with(d, n, "WEBP", 4, 8)) return "WebP";
+    if (starts_with(d, n, "II*\0", 4) || starts_with(d, n, "MM\0*", 4)) return "TIFF";
+    if (starts_with(d, n, "ftypheic", 8, 4) || starts_with(d, n, "ftypheix", 8, 4) ||
+        starts_with(d, n, "ftypmif1", 8, 4) || starts_with(d, n, "ftyphevc", 8, 4))
+        return "HEIC/HEIF";
+    if (starts_with(d, n, "ftypavif", 8, 4)) return "AVIF";
+    if (starts_with(d, n, "8BPS", 4)) return "Photoshop (PSD)";
+    if (starts_with(d, n, "qoif", 4)) return "QOI";
+    if (starts_with(d, n, "#?RADIANCE", 10) || starts_with(d, n, "#?RGBE", 6)) return "Radiance HDR";
+    if (n >= 2 && d[0] == 'P' && d[1] >= '1' && d[1] <= '7') return "PNM (PBM/PGM/PPM)";
+    if (starts_with(d, n, "%PDF", 4)) return "PDF";
+    if (starts_with(d, n, "<svg", 4) || starts_with(d, n, "<?xml", 5)) return "SVG/XML";
+    if (starts_with(d, n, "\x1f\x8b", 2)) return "gzip";
+    return nullptr;
+}
+
+// The size a PNG, GIF or BMP header declares, read without stb_image:
+// stb refuses some huge headers with a misleading "unknown image type",
+// and lamina's limit should be what the message explains.
+inline bool declared_size(const std::uint8_t* d, std::size_t n, ImageKind kind, Index& w, Index& h) {
+    if (kind == ImageKind::png && n >= 24 && std::memcmp(d + 12, "IHDR", 4) == 0) {
+        w = be32(d + 16), h = be32(d + 20);
+        return true;
+    }
+    if (kind == ImageKind::gif && n >= 10) {
+        w = le16(d + 6), h = le16(d + 8);
+        return true;
+    }
+    if (kind == ImageKind::bmp && n >= 26 && le32(d + 14) >= 40) {
+        w = std::abs(Index(static_cast<std::int32_t>(le32(d + 18))));
+        h = std::abs(Index(static_cast<std::int32_t>(le32(d + 22))));
+        return true;
+    }
+    return false;
+}
+
+inline void check_pixel_count(Index w, Index h, Index max_pixels, const std::string& who) {
+    if (w * h > max_pixels)
+        throw FormatError(ErrorId::format_header, who + " declares " + std::to_string(w) + " x " + std::to_string(h) +
+                                                      " = " + std::to_string(w * h) +
+                                                      " pixels, more than the limit of " + std::to_string(max_pixels) +
+                                                      " (load_image's max_pixels)");
+}
+
+// The structural walks below answer one question stb_image does not:
+// does the file end where its own structure says it ends? They return an
+// empty string when the data is complete (or when it is malformed in a way
+// stb_image reports better), else what is missing.
+
+inline std::string check_png(const std::uint8_t* d, std::size_t n, const std::string& who) {
+    std::size_t pos = 8;
+    for (;;) {
+        if (n - pos < 12) return "it ends inside a chunk header at byte " + std::to_string(pos) + ", before IEND";
+        const std::uint32_t length = be32(d + pos);
+        const std::uint8_t* type = d + pos + 4;
+        if (length > n - pos - 12)
+            return "chunk '" + std::string(reinterpret_cast<const char*>(type), 4) + "' at byte " +
+                   std::to_string(pos) + " declares " + std::to_string(length) + " bytes, only " +
+                   std::to_string(n - pos - 12) + " follow";
+        // Critical chunks (upper-case first letter) must be intact, as libpng
+        // requires; stb_image never looks at CRCs.
+        if ((type[0] & 0x20) == 0) {
+            const auto crc = static_cast<std::uint32_t>(crc32(crc32(0L, nullptr, 0), type, length + 4));
+            const std::uint32_t stored = be32(d + pos + 8 + length);
+            if (crc != stored) {
+                char buf[96];
+                std::snprintf(buf, sizeof buf, "stored CRC-32 0x%08x, computed 0x%08x", unsigned(stored),
+                              unsigned(crc));
+                throw FormatError(ErrorId::format_checksum, who + " is a corrupt PNG: chunk '" +
+                                                                std::string(reinterpret_cast<const char*>(type), 4) +
+                                                                "' at byte " + std::to_string(pos) + " has " + buf);
+            }
+        }
+        if (std::memcmp(type, "IEND", 4) == 0) return {};
+        pos += 12 + length;
+    }
+}
+
+// The value of EXIF tag 0x0112 (orientation, 1..8) in an APP1 payload, or 1.
+inline int exif_orientation(const std::uint8_t* p, std::size_t n) {
+    if (n < 14 || std::memcmp(p, "Exif\0\0", 6) != 0) return 1;
+    const std::uint8_t* t = p + 6;
+    const std::size_t tn = n - 6;
+    const bool little = t[0] == 'I' && t[1] == 'I';
+    if (!little && !(t[0] == 'M' && t[1] == 'M')) return 1;
+    auto u16 = [&](std::size_t at) { return little ? le16(t + at) : be16(t + at); };
+    auto u32 = [&](std::size_t at) { return little ? le32(t + at) : be32(t + at); };
+    const std::size_t ifd = u32(4);
+    if (ifd > tn - 2 || tn < 8) return 1;
+    const std::size_t entries = u16(ifd);
+    for (std::size_t i = 0; i < entries; ++i) {
+        const std::size_t e = ifd + 2 + 12 * i;
+        if (e > tn - 12) return 1;
+        if (u16(e) == 0x0112 && u16(e + 2) == 3) {
+            const unsigned v = u16(e + 8);
+            return v >= 1 && v <= 8 ? int(v) : 1;
+        }
+    }
+    return 1;
+}
+
+inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orientation) {
+    std::size_t pos = 2;
+    for (;;) {
+        while (pos < n && d[pos] == 0xff && pos + 1 < n && d[pos + 1] == 0xff) ++pos;  // fill bytes
+        if (n - pos < 2) return "it ends at byte " + std::to_string(pos) + ", before the image data";
+        if (d[pos] != 0xff) return {};  // not a marker: stb_image says what is wrong
+        const int marker = d[pos + 1];
+        pos += 2;
+        if (marker == 0xd9) return {};                                       // EOI before any scan
+        if (marker == 0x01 || (marker >= 0xd0 && marker <= 0xd8)) continue;  // no length field
+        if (n - pos < 2) return "it ends inside the header of segment 0xff" + std::to_string(marker);
+        const std::size_t length = be16(d + pos);
+        if (length < 2) return {};
+        if (length > n - pos)
+            return "segment at byte " + std::to_string(pos - 2) + " declares " + std::to_string(length) +
+                   " bytes, only " + std::to_string(n - pos) + " follow";
+        if (marker == 0xe1 && orientation == 1) orientation = exif_orientation(d + pos + 2, length - 2);
+        pos += length;
+        if (marker == 0xda) {
+            // Entropy-coded data never holds 0xff 0xd9 (0xff is stuffed as 0xff 0x00).
+            for (std::size_t i = pos; i + 1 < n; ++i)
+                if (d[i] == 0xff && d[i + 1] == 0xd9) return {};
+            return "its image data has no end marker (0xff 0xd9)";
+        }
+    }
+}
+
+inline std::string check_gif(const std::uint8_t* d, std::size_t n) {
+    auto ended = [&](std::size_t at) { return "it ends at byte " + std::to_string(at) + ", inside its first frame"; };
+    if (n < 13) return ended(n);
+    std::size_t pos = 13;
+    if (d[10] & 0x80) pos += 3u << ((d[10] & 7) + 1);
+    auto skip_sub_blocks = [&]() {
+        for (;;) {
+            if (pos >= n) return false;
+            const std::size_t len = d[pos++];
+            if (len == 0) return true;
+            if (len > n - pos) return false;
+            pos += len;
+        }
+    };
+    for (;;) {
+        if (pos >= n) return ended(n);
+        const int block = d[pos++];
+        if (block == 0x21) {  // extension: label, then sub-blocks
+            if (++pos > n || !skip_sub_blocks()) return ended(n);
+        } else if (block == 0x2c) {  // image descriptor, local palette, LZW size, data
+            if (n - pos < 9) return ended(n);
+            const int flags = d[pos + 8];
+            pos += 9;
+            if (flags & 0x80) pos += 3u << ((flags & 7) + 1);
+            if (++pos > n || !skip_sub_blocks()) return ended(n);
+            return {};
+        } else {
+            return {};  // trailer or garbage: stb_image reports it
+        }
+    }
+}
+
+inline std::string check_bmp(const std::uint8_t* d, std::size_t n) {
+    if (n < 26) return "it ends inside its header";
+    const std::uint32_t offset = le32(d + 10);
+    const std::uint32_t dib = le32(d + 14);
+    std::int64_t w = 0, h = 0;
+    unsigned bpp = 0, compression = 0;
+    if (dib == 12) {
+        w = le16(d + 18);
+        h = le16(d + 20);
+        bpp = le16(d + 24);
+    } else {
+        if (n < 34) return "it ends inside its header";
+        w = static_cast<std::int32_t>(le32(d + 18));
+        h = static_cast<std::int32_t>(le32(d + 22));
+        bpp = le16(d + 28);
+        compression = le32(d + 30);
+    }
+    // Only uncompressed (0) and bit-field (3) BMPs have a fixed size; stb reads no other.
+    if ((compression != 0 && compression != 3) || w <= 0 || bpp == 0 || bpp > 32) return {};
+    const std::int64_t row = (w * bpp + 31) / 32 * 4;
+    const std::int64_t need = std::int64_t(offset) + row * (h < 0 ? -h : h);
+    if (need > static_cast<std::int64_t>(n))
+        return "its " + std::to_string(w) + " x " + std::to_string(h < 0 ? -h : h) + " pixels need " +
+               std::to_string(need) + " bytes, the file has " + std::to_string(n);
+    return {};
+}
+
+inline std::string check_tga(const std::uint8_t* d, std::size_t n) {
+    if (n < 18) return "it ends inside its header";
+    const int type = d[2];
+    const std::int64_t w = le16(d + 12), h = le16(d + 14);
+    const std::int64_t bytes = (d[16] + 7) / 8;
+    std::int64_t pos = 18 + d[0];
+    if (d[1]) pos += std::int64_t(le16(d + 5)) * ((d[7] + 7) / 8);
+    const auto size = static_cast<std::int64_t>(n);
+    auto short_by = [&](std::int64_t need) {
+        return "its " + std::to_string(w) + " x " + std::to_string(h) + " pixels need " + std::to_string(need) +
+               " bytes, the file has " + std::to_string(n);
+    };
+    if (type == 1 || type == 2 || type == 3) {
+        const std::int64_t need = pos + w * h * bytes;
+        return need > size ? short_by(need) : std::string();
+    }
+    if (type == 9 || type == 10 || type == 11) {
+        // Run-length packets: a header byte, then one pixel (run) or count pixels (raw).
+        for (std::int64_t done = 0; done < w * h;) {
+            if (pos >= size)
+                return "its run-length data ends after " + std::to_string(done) + " of " + std::to_string(w * h) +
+                       " pixels";
+            const int header = d[pos++];
+            const std::int64_t count = (header & 0x7f) + 1;
+            pos += header & 0x80 ? bytes : count * bytes;
+            if (pos > size)
+                return "its run-length data ends after " + std::to_string(done) + " of " + std::to_string(w * h) +
+                       " pixels";
+            done += count;
+        }
+    }
+    return {};
+}
+
+// Applies EXIF orientation o (2..8) to a (C, H, W) tensor: the stored
+// pixel (sr, sc) that lands at displayed (r, c).
+inline Tensor<float> orient(const Tensor<float>& in, int o) {
+    const Index c_n = in.shape()[0], h = in.shape()[1], w = in.shape()[2];
+    const bool swap = o >= 5;
+    const Index oh = swap ? w : h, ow = swap ? h : w;
+    Tensor<float> out(Shape{c_n, oh, ow});
+    for (Index c = 0; c < c_n; ++c)
+        for (Index r = 0; r < oh; ++r)
+            for (Index col = 0; col < ow; ++col) {
+                Index sr = r, sc = col;
+                switch (o) {
+                    case 2: sc = w - 1 - col; break;
+                    case 3:
+                        sr = h - 1 - r;
+                        sc = w - 1 - col;
+                        break;
+                    case 4: sr = h - 1 - r; break;
+                    case 5:
+                        sr = col;
+                        sc = r;
+                        break;
+                    case 6:
+                        sr = h - 1 - col;
+                        sc = r;
+                        break;
+                    case 7:
+                        sr = h - 1 - col;
+                        sc = w - 1 - r;
+                        break;
+                    case 8:
+                        sr = col;
+                        sc = w - 1 - r;
+                        break;
+                    default: break;
+                }
+                out[(c * oh + r) * ow + col] = in[(c * h + sr) * w + sc];
+            }
+    return out;
+}
+
+struct StbFree {
+    void operator()(void* p) const noexcept { stbi::lamina_stbi_image_free(p); }
+};
+
+inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const std::string& name, Index max_pixels) {
+    const std::string who = image_who(name);
+    if (max_pixels < 1)
+        throw ConfigError(ErrorId::config_argument,
+                          who + ": max_pixels must be >= 1, got " + std::to_string(max_pixels));
+    if (n == 0) throw FormatError(ErrorId::format_size, who + " is empty (0 bytes)");
+    if (n > static_cast<std::size_t>(INT_MAX))
+        throw FormatError(ErrorId::format_size,
+                          who + " holds " + std::to_string(n) + " bytes; stb_image reads images of at most 2 GiB");
+    const int len = static_cast<int>(n);
+    if (const char* other = unsupported_format_name(d, n))
+        throw FormatError(ErrorId::format_magic,
+                          who + " is a " + std::string(other) + " file; load_image reads PNG, JPEG, BMP, GIF and TGA");
+
+    const ImageKind kind = sniff_image(d, n);
+    Index declared_w = 0, declared_h = 0;
+    if (declared_size(d, n, kind, declared_w, declared_h)) check_pixel_count(declared_w, declared_h, max_pixels, who);
+
+    int w = 0, h = 0, channels = 0;
+    if (!stbi::lamina_stbi_info_from_memory(d, len, &w, &h, &channels)) {
+        const std::string reason = stbi::lamina_stbi_failure_reason();
+        if (kind == ImageKind::other)
+            throw FormatError(ErrorId::format_magic, who + " is not an image load_image can read (stb_image: " +
+                                                         reason + "); it reads PNG, JPEG, BMP, GIF and TGA");
+        throw FormatError(ErrorId::format_header, who + " has an invalid header (stb_image: " + reason + ")");
+    }
+    if (w < 1 || h < 1)
+        throw FormatError(ErrorId::format_header,
+                          who + " declares " + std::to_string(w) + " x " + std::to_string(h) + " pixels");
+    check_pixel_count(w, h, max_pixels, who);
+
+    int orientation = 1;
+    std::string missing;
+    switch (kind) {
+        case ImageKind::png: missing = check_png(d, n, who); break;
+        case ImageKind::jpeg: missing = check_jpeg(d, n, orientation); break;
+        case ImageKind::gif: missing = check_gif(d, n); break;
+        case ImageKind::bmp: missing = check_bmp(d, n); break;
+        case ImageKind::other: missing = check_tga(d, n); break;
+    }
+    if (!missing.empty()) throw FormatError(ErrorId::format_size, who + " is truncated: " + missing);
+
+    const bool sixteen = stbi::lamina_stbi_is_16_bit_from_memory(d, len) != 0;
+    std::unique_ptr<void, StbFree> pixels(
+        sixteen ? static_cast<void*>(stbi::lamina_stbi_load_16_from_memory(d, len, &w, &h, &channels, 0))
+                : static_cast<void*>(stbi::lamina_stbi_load_from_memory(d, len, &w, &h, &channels, 0)));
+    if (!pixels) {
+        const std::string reason = stbi::lamina_stbi_failure_reason();
+        if (reason == "outofmem") throw std::bad_alloc();
+        throw FormatError(ErrorId::format_image_data, who + " cannot be decoded (stb_image: " + reason + ")");
+    }
+
+    // stb gives interleaved (H, W, C); lamina wants planar (C, H, W).
+    Tensor<float> image(Shape{channels, h, w});
+    const Index plane = Index(w) * h;
+    float* out = image.data();
+    if (sixteen) {
+        const auto* in = static_cast<const std::uint16_t*>(pixels.get());
+        for (Index i = 0; i < plane; ++i)
+            for (Index c = 0; c < channels; ++c) out[c * plane + i] = float(in[i * channels + c]) / 65535.0f;
+    } else {
+        std::array<float, 256> scale{};
+        for (int v = 0; v < 256; ++v) scale[static_cast<std::size_t>(v)] = float(v) / 255.0f;
+        const auto* in = static_cast<const std::uint8_t*>(pixels.get());
+        for (Index i = 0; i < plane; ++i)
+            for (Index c = 0; c < channels; ++c) out[c * plane + i] = scale[in[i * channels + c]];
+    }
+    return orientation == 1 ? image : orient(image, orientation);
+}
+
+inline std::vector<std::uint8_t> read_image_file(const std::string& path) {
+    const std::string who = image_who(path);
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (status.type() == std::filesystem::file_type::not_found)
+        throw IoError(ErrorId::io_open, "load_image: cannot open '" + path + "': no such file");
+    if (status.type() == std::filesystem::file_type::directory)
+        throw IoError(ErrorId::io_open, "load_image: cannot open '" + path + "': it is a directory");
+    struct Closer {
+        void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+    };
+    errno = 0;
+    std::unique_ptr<std::FILE, Closer> file(std::fopen(path.c_str(), "rb"));
+    if (!file)
+        throw IoError(ErrorId::io_open,
+                      "load_image: cannot open '" + path + "': " + (errno ? std::strerror(errno) : "fopen failed"));
+    std::vector<std::uint8_t> bytes;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec) {
+        if (size > static_cast<std::uintmax_t>(INT_MAX))
+            throw FormatError(ErrorId::format_size, who + " holds " + std::to_string(size) +
+                                                        " bytes; stb_image reads images of at most 2 GiB");
+        bytes.reserve(static_cast<std::size_t>(size));
+    }
+    std::uint8_t buffer[1 << 16];
+    for (;;) {
+        const std::size_t got = std::fread(buffer, 1, sizeof buffer, file.get());
+        bytes.insert(bytes.end(), buffer, buffer + got);
+        if (got < sizeof buffer) break;
+        if (bytes.size() > static_cast<std::size_t>(INT_MAX))
+            throw FormatError(ErrorId::format_size, who + " holds more than 2 GiB; stb_image's limit");
+    }
+    if (std::ferror(file.get()))
+        throw IoError(ErrorId::io_read,
+                      "load_image: reading '" + path + "' failed: " + std::strerror(errno ? errno : EIO));
+    return bytes;
+}
+
+}  // namespace detail
+
+// Decodes the image file at `path` into a (C, H, W) float tensor in [0, 1];
+// see the top of this file.
+inline Tensor<float> load_image(const std::string& path, Index max_pixels = default_max_image_pixels) {
+    const auto bytes = detail::read_image_file(path);
+    return detail::decode_image(bytes.data(), bytes.size(), path, max_pixels);
+}
+
+// load_image for `size` bytes at `data`; messages name the input `name`.
+inline Tensor<float> load_image_from_memory(const void* data, std::size_t size, const std::string& name = "<memory>",
+                                            Index max_pixels = default_max_image_pixels) {
+    if (!data && size > 0)
+        throw ConfigError(ErrorId::config_argument,
+                          "load_image_from_memory: '" + name + "': data is null but size is " + std::to_string(size));
+    return detail::decode_image(static_cast<const std::uint8_t*>(data), size, name, max_pixels);
+}
+
+}  // namespace lamina::io

@@ -1,0 +1,448 @@
+// io::load_image / load_image_from_memory / write_png: every format and
+// channel count, EXIF orientation, and every bad input. All files are made
+// here: PNG/BMP/TGA/JPEG by lamina's stb_image_write, GIF and 16-bit PNG
+// byte by byte.
+#include <catch2/catch.hpp>
+
+#include "matchers.hpp"
+#include "temp_dir.hpp"
+
+#include <lamina/io/detail/stb_image_write.hpp>
+#include <lamina/io/image.hpp>
+#include <lamina/io/image_write.hpp>
+
+#include <zlib.h>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+using namespace lamina;
+using test::TempDir;
+
+namespace {
+
+using Bytes = std::vector<std::uint8_t>;
+
+void write_bytes(const std::string& path, const Bytes& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    REQUIRE(out.good());
+}
+
+// w x h x channels bytes, every value distinct enough to catch a layout mix-up.
+Bytes pattern(int w, int h, int channels) {
+    Bytes p(static_cast<std::size_t>(w * h * channels));
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] = static_cast<std::uint8_t>((i * 37 + 11) % 256);
+    return p;
+}
+
+void append(void* context, void* data, int size) { io::detail::append_bytes(context, data, size); }
+
+Bytes encode(const std::string& format, const Bytes& pixels, int w, int h, int channels) {
+    Bytes out;
+    namespace s = io::detail::stbiw;
+    int ok = 0;
+    if (format == "png") ok = s::stbi_write_png_to_func(append, &out, w, h, channels, pixels.data(), w * channels);
+    if (format == "bmp") ok = s::stbi_write_bmp_to_func(append, &out, w, h, channels, pixels.data());
+    if (format == "tga") ok = s::stbi_write_tga_to_func(append, &out, w, h, channels, pixels.data());
+    if (format == "jpg") ok = s::stbi_write_jpg_to_func(append, &out, w, h, channels, pixels.data(), 95);
+    REQUIRE(ok == 1);
+    return out;
+}
+
+// The (C, H, W) value of interleaved byte pixels.
+float at(const Bytes& pixels, int w, int channels, int c, int r, int col) {
+    return float(pixels[static_cast<std::size_t>((r * w + col) * channels + c)]) / 255.0f;
+}
+
+void be32(Bytes& b, std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(v >> s));
+}
+
+void png_chunk(Bytes& png, const char* type, const Bytes& data) {
+    be32(png, static_cast<std::uint32_t>(data.size()));
+    const std::size_t start = png.size();
+    png.insert(png.end(), type, type + 4);
+    png.insert(png.end(), data.begin(), data.end());
+    be32(png, static_cast<std::uint32_t>(crc32(0L, png.data() + start, static_cast<uInt>(png.size() - start))));
+}
+
+// A 16-bit PNG of colour type `type` (0 grey, 4 grey+alpha, 2 RGB, 6 RGBA).
+Bytes png16(std::uint32_t w, std::uint32_t h, int type, const std::vector<std::uint16_t>& samples) {
+    Bytes png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    Bytes ihdr;
+    be32(ihdr, w);
+    be32(ihdr, h);
+    ihdr.insert(ihdr.end(), {16, static_cast<std::uint8_t>(type), 0, 0, 0});
+    png_chunk(png, "IHDR", ihdr);
+    const std::size_t per_row = samples.size() / h;
+    Bytes raw;
+    for (std::uint32_t r = 0; r < h; ++r) {
+        raw.push_back(0);  // filter: none
+        for (std::size_t i = 0; i < per_row; ++i) {
+            const std::uint16_t v = samples[r * per_row + i];
+            raw.push_back(static_cast<std::uint8_t>(v >> 8));
+            raw.push_back(static_cast<std::uint8_t>(v));
+        }
+    }
+    uLongf size = compressBound(static_cast<uLong>(raw.size()));
+    Bytes z(size);
+    REQUIRE(compress(z.data(), &size, raw.data(), static_cast<uLong>(raw.size())) == Z_OK);
+    z.resize(size);
+    png_chunk(png, "IDAT", z);
+    png_chunk(png, "IEND", {});
+    return png;
+}
+
+// A GIF of palette indices (< 4), colour `transparent` see-through (-1: none).
+// LZW without compression: a clear code before every pixel code keeps the
+// code table empty, so every code stays 3 bits wide.
+Bytes gif(std::uint16_t w, std::uint16_t h, const Bytes& indices, const Bytes& palette, int transparent) {
+    Bytes g{'G',
+            'I',
+            'F',
+            '8',
+            '9',
+            'a',
+            static_cast<std::uint8_t>(w),
+            static_cast<std::uint8_t>(w >> 8),
+            static_cast<std::uint8_t>(h),
+            static_cast<std::uint8_t>(h >> 8),
+            0x81,
+            0,
+            0};  // 4-colour global palette
+    // push_back, not insert: g++ 12's -Warray-bounds misfires on inserting into short vectors.
+    auto add = [&g](std::initializer_list<std::uint8_t> bytes) {
+        for (std::uint8_t b : bytes) g.push_back(b);
+    };
+    for (std::uint8_t b : palette) g.push_back(b);
+    if (transparent >= 0) add({0x21, 0xf9, 4, 1, 0, 0, static_cast<std::uint8_t>(transparent), 0});
+    add({0x2c, 0, 0, 0, 0, static_cast<std::uint8_t>(w), static_cast<std::uint8_t>(w >> 8),
+         static_cast<std::uint8_t>(h), static_cast<std::uint8_t>(h >> 8), 0, 2});
+    Bytes data;
+    std::uint32_t bits = 0;
+    int count = 0;
+    auto put = [&](std::uint32_t code) {
+        bits |= code << count;
+        count += 3;
+        while (count >= 8) {
+            data.push_back(static_cast<std::uint8_t>(bits));
+            bits >>= 8;
+            count -= 8;
+        }
+    };
+    for (std::uint8_t i : indices) {
+        put(4);  // clear
+        put(i);
+    }
+    put(5);  // end of information
+    if (count > 0) data.push_back(static_cast<std::uint8_t>(bits));
+    for (std::size_t i = 0; i < data.size(); i += 255) {
+        const std::size_t n = std::min<std::size_t>(255, data.size() - i);
+        g.push_back(static_cast<std::uint8_t>(n));
+        g.insert(g.end(), data.begin() + static_cast<std::ptrdiff_t>(i),
+                 data.begin() + static_cast<std::ptrdiff_t>(i + n));
+    }
+    g.push_back(0);
+    g.push_back(0x3b);
+    return g;
+}
+
+Tensor<float> load(const Bytes& bytes, const std::string& name = "test") {
+    return io::load_image_from_memory(bytes.data(), bytes.size(), name);
+}
+
+}  // namespace
+
+TEST_CASE("load_image reads PNG, BMP and TGA losslessly as (C, H, W) in [0, 1]", "[image]") {
+    TempDir dir("image_io");
+    const int w = 5, h = 3;
+    for (const std::string format : {"png", "bmp", "tga"})
+        for (int channels = 1; channels <= 4; ++channels) {
+            // stb_image_write stores BMP as RGB (alpha kept only with 4 channels)
+            const int stored = format == "bmp" ? (channels == 4 ? 4 : 3) : channels;
+            if (format == "bmp" && channels == 2) continue;  // grey+alpha has no BMP form
+            INFO(format << " with " << channels << " channels");
+            const Bytes pixels = pattern(w, h, channels);
+            const std::string path = dir.file("img" + std::to_string(channels) + "." + format);
+            write_bytes(path, encode(format, pixels, w, h, channels));
+            const Tensor<float> image = io::load_image(path);
+            REQUIRE(image.shape().str() == Shape{stored, h, w}.str());
+            for (int c = 0; c < stored; ++c)
+                for (int r = 0; r < h; ++r)
+                    for (int col = 0; col < w; ++col) {
+                        // Grey BMP is stored as R = G = B = grey.
+                        const int source = channels == 1 ? 0 : c;
+                        CHECK(image[(c * h + r) * w + col] == at(pixels, w, channels, source, r, col));
+                    }
+        }
+}
+
+TEST_CASE("load_image reads JPEG within JPEG's loss", "[image]") {
+    // stb_image_write always writes three components (a grey input gives
+    // R = G = B), so both inputs come back as (3, H, W).
+    const int w = 16, h = 16;
+    for (int channels : {1, 3}) {
+        INFO(channels << " channels written");
+        Bytes pixels(static_cast<std::size_t>(w * h * channels));
+        // Smooth ramps: JPEG keeps them within a few levels.
+        for (int r = 0; r < h; ++r)
+            for (int col = 0; col < w; ++col)
+                for (int c = 0; c < channels; ++c)
+                    pixels[static_cast<std::size_t>((r * w + col) * channels + c)] =
+                        static_cast<std::uint8_t>(40 + 8 * col + 4 * r + 30 * c);
+        const Tensor<float> image = load(encode("jpg", pixels, w, h, channels));
+        REQUIRE(image.shape().str() == Shape{3, h, w}.str());
+        double error = 0;
+        for (int c = 0; c < 3; ++c)
+            for (int r = 0; r < h; ++r)
+                for (int col = 0; col < w; ++col)
+                    error +=
+                        std::abs(image[(c * h + r) * w + col] - at(pixels, w, channels, channels == 1 ? 0 : c, r, col));
+        CHECK(error / (w * h * 3) < 0.02);
+    }
+}
+
+TEST_CASE("load_image reads GIF as RGBA with its transparent colour", "[image]") {
+    const Bytes palette{0, 0, 0, 255, 0, 0, 0, 255, 0, 255, 255, 255};
+    const Bytes indices{0, 1, 2, 3, 3, 2, 1, 0, 1, 1, 2, 2};  // 4 x 3
+    const Tensor<float> image = load(gif(4, 3, indices, palette, 3), "tiny.gif");
+    REQUIRE(image.shape().str() == Shape{4, 3, 4}.str());
+    for (int i = 0; i < 12; ++i) {
+        const int k = indices[static_cast<std::size_t>(i)];
+        INFO("pixel " << i << ", palette index " << k);
+        CHECK(image[3 * 12 + i] == (k == 3 ? 0.0f : 1.0f));  // alpha
+        if (k == 3) continue;
+        for (int c = 0; c < 3; ++c) CHECK(image[c * 12 + i] == float(palette[std::size_t(3 * k + c)]) / 255.0f);
+    }
+}
+
+TEST_CASE("load_image reads 16-bit PNG, scaled by 65535", "[image]") {
+    struct Case {
+        int type, channels;
+    };
+    for (const Case k : {Case{0, 1}, Case{4, 2}, Case{2, 3}, Case{6, 4}}) {
+        INFO("colour type " << k.type);
+        std::vector<std::uint16_t> samples(static_cast<std::size_t>(3 * 2 * k.channels));
+        for (std::size_t i = 0; i < samples.size(); ++i) samples[i] = static_cast<std::uint16_t>(i * 4099 + 1);
+        samples[0] = 65535;
+        const Tensor<float> image = load(png16(3, 2, k.type, samples));
+        REQUIRE(image.shape().str() == Shape{k.channels, 2, 3}.str());
+        for (int i = 0; i < 6; ++i)
+            for (int c = 0; c < k.channels; ++c)
+                CHECK(image[c * 6 + i] == float(samples[std::size_t(i * k.channels + c)]) / 65535.0f);
+        CHECK(image[0] == 1.0f);
+    }
+}
+
+TEST_CASE("load_image applies a JPEG's EXIF orientation", "[image]") {
+    // 16 wide, 8 high: left half black, right half white.
+    const int w = 16, h = 8;
+    Bytes pixels(w * h);
+    for (int r = 0; r < h; ++r)
+        for (int c = 0; c < w; ++c) pixels[std::size_t(r * w + c)] = c < 8 ? 0 : 255;
+    const Bytes jpeg = encode("jpg", pixels, w, h, 1);
+    auto with_orientation = [&](std::uint8_t o, bool little_endian) {
+        Bytes tiff =
+            little_endian
+                ? Bytes{'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, o, 0, 0, 0, 0, 0, 0, 0}
+                : Bytes{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0};
+        // push_back, not insert, as in gif().
+        Bytes app1{'E', 'x', 'i', 'f', 0, 0};
+        for (std::uint8_t b : tiff) app1.push_back(b);
+        Bytes out{0xff,
+                  0xd8,
+                  0xff,
+                  0xe1,
+                  static_cast<std::uint8_t>((app1.size() + 2) >> 8),
+                  static_cast<std::uint8_t>(app1.size() + 2)};
+        for (std::uint8_t b : app1) out.push_back(b);
+        for (std::size_t i = 2; i < jpeg.size(); ++i) out.push_back(jpeg[i]);
+        return out;
+    };
+    auto mean = [](const Tensor<float>& t, Index r0, Index r1, Index c0, Index c1) {
+        double s = 0;
+        for (Index r = r0; r < r1; ++r)
+            for (Index c = c0; c < c1; ++c) s += t[r * t.shape()[2] + c];
+        return s / double((r1 - r0) * (c1 - c0));
+    };
+    // (3, ...): stb_image_write's JPEGs are always colour.
+    const Tensor<float> upright = load(with_orientation(1, true));
+    REQUIRE(upright.shape().str() == Shape{3, 8, 16}.str());
+    CHECK(mean(upright, 0, 8, 0, 8) < 0.1);
+    // 6: the camera was turned clockwise; shown rotated 90 degrees clockwise,
+    // the left (black) half becomes the top.
+    for (bool little : {true, false}) {
+        const Tensor<float> rotated = load(with_orientation(6, little));
+        REQUIRE(rotated.shape().str() == Shape{3, 16, 8}.str());
+        CHECK(mean(rotated, 0, 8, 0, 8) < 0.1);
+        CHECK(mean(rotated, 8, 16, 0, 8) > 0.9);
+    }
+    const Tensor<float> left = load(with_orientation(8, true));  // 90 degrees counter-clockwise
+    REQUIRE(left.shape().str() == Shape{3, 16, 8}.str());
+    CHECK(mean(left, 8, 16, 0, 8) < 0.1);
+    const Tensor<float> flipped = load(with_orientation(3, true));  // 180 degrees
+    REQUIRE(flipped.shape().str() == Shape{3, 8, 16}.str());
+    CHECK(mean(flipped, 0, 8, 8, 16) < 0.1);
+}
+
+TEST_CASE("load_image: missing, empty, garbage and unsupported files", "[image]") {
+    using test::error;
+    TempDir dir("image_io_bad");
+    CHECK_THROWS_MATCHES(io::load_image(dir.file("nope.png")), IoError,
+                         error(ErrorId::io_open, {"nope.png", "no such file"}));
+    CHECK_THROWS_MATCHES(io::load_image(dir.path().string()), IoError, error(ErrorId::io_open, {"directory"}));
+    write_bytes(dir.file("empty.png"), {});
+    CHECK_THROWS_MATCHES(io::load_image(dir.file("empty.png")), FormatError,
+                         error(ErrorId::format_size, {"empty.png", "empty"}));
+    write_bytes(dir.file("garbage.png"),
+                Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd', '!', 1, 2, 3, 4, 5, 6, 7, 8});
+    CHECK_THROWS_MATCHES(io::load_image(dir.file("garbage.png")), FormatError,
+                         error(ErrorId::format_magic, {"garbage.png", "stb_image", "PNG, JPEG, BMP, GIF and TGA"}));
+    const Bytes webp{'R', 'I', 'F', 'F', 0x24, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', ' '};
+    CHECK_THROWS_MATCHES(load(webp, "photo.webp"), FormatError, error(ErrorId::format_magic, {"photo.webp", "WebP"}));
+    const Bytes heic{0, 0, 0, 0x18, 'f', 't', 'y', 'p', 'h', 'e', 'i', 'c', 0, 0, 0, 0};
+    CHECK_THROWS_MATCHES(load(heic, "IMG_1.HEIC"), FormatError, error(ErrorId::format_magic, {"HEIC"}));
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(nullptr, 4), ConfigError,
+                         error(ErrorId::config_argument, {"null"}));
+    const Bytes png = encode("png", pattern(2, 2, 1), 2, 2, 1);
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(png.data(), png.size(), "x", 0), ConfigError,
+                         error(ErrorId::config_argument, {"max_pixels"}));
+}
+
+TEST_CASE("load_image: every truncation of every format is an error", "[image]") {
+    using test::error;
+    const Bytes rgb = pattern(9, 7, 3);
+    Bytes jpeg_pixels(16 * 16 * 3, 128);
+    struct Case {
+        std::string name;
+        Bytes bytes;
+    };
+    const std::vector<Case> cases{{"png", encode("png", rgb, 9, 7, 3)},
+                                  {"bmp", encode("bmp", rgb, 9, 7, 3)},
+                                  {"tga", encode("tga", rgb, 9, 7, 3)},  // run-length encoded by default
+                                  {"tga-raw",
+                                   [&] {  // uncompressed: type 2
+                                       io::detail::stbiw::stbi_write_tga_with_rle = 0;
+                                       Bytes b = encode("tga", rgb, 9, 7, 3);
+                                       io::detail::stbiw::stbi_write_tga_with_rle = 1;
+                                       return b;
+                                   }()},
+                                  {"jpg", encode("jpg", jpeg_pixels, 16, 16, 3)},
+                                  {"gif", gif(4, 3, Bytes(12, 1), Bytes(12, 200), -1)},
+                                  {"png16", png16(3, 2, 2, std::vector<std::uint16_t>(18, 1000))}};
+    for (const Case& k : cases) {
+        INFO(k.name << ", " << k.bytes.size() << " bytes");
+        REQUIRE_NOTHROW(load(k.bytes));
+        // Every length from 1 byte to all but the last: formats differ in
+        // which cut stb_image notices, lamina must notice them all. (A GIF
+        // without its 1-byte trailer still holds its whole first frame.)
+        const std::size_t whole = k.name == "gif" ? k.bytes.size() - 1 : k.bytes.size();
+        for (std::size_t n = 1; n < whole; ++n) {
+            INFO("cut to " << n << " bytes");
+            const Bytes cut(k.bytes.begin(), k.bytes.begin() + static_cast<std::ptrdiff_t>(n));
+            try {
+                load(cut, "cut." + k.name);
+                FAIL("a truncated file loaded");
+            } catch (const FormatError& e) {
+                CHECK_THAT(e, test::mentions({"cut." + k.name}));
+                CHECK((e.id() == ErrorId::format_size || e.id() == ErrorId::format_header ||
+                       e.id() == ErrorId::format_magic || e.id() == ErrorId::format_image_data));
+            }
+        }
+        // The cut after the header is named as such.
+        if (k.name != "gif") {
+            const Bytes most(k.bytes.begin(), k.bytes.end() - 1);
+            CHECK_THROWS_MATCHES(load(most, "most"), FormatError, error(ErrorId::format_size, {"truncated"}));
+        }
+    }
+}
+
+TEST_CASE("load_image: corrupt data, CRC errors and forged sizes", "[image]") {
+    using test::error;
+    // A flipped bit in a PNG's pixel data: its CRC no longer matches.
+    Bytes png = encode("png", pattern(8, 8, 3), 8, 8, 3);
+    const std::size_t idat = 8 + 25 + 8;  // signature, IHDR chunk, IDAT length + type
+    png[idat + 5] ^= 0x10;
+    CHECK_THROWS_MATCHES(load(png, "flip.png"), FormatError,
+                         error(ErrorId::format_checksum, {"flip.png", "IDAT", "CRC"}));
+
+    // Corrupt deflate data with a correct CRC gets past the walk; stb_image says what is wrong.
+    Bytes raw{0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    Bytes bad{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    Bytes ihdr;
+    be32(ihdr, 4);
+    be32(ihdr, 4);
+    ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
+    png_chunk(bad, "IHDR", ihdr);
+    png_chunk(bad, "IDAT", raw);
+    png_chunk(bad, "IEND", {});
+    CHECK_THROWS_MATCHES(load(bad, "bad-zlib.png"), FormatError,
+                         error(ErrorId::format_image_data, {"bad-zlib.png", "stb_image"}));
+
+    // A header declaring 10^9 pixels (40000 x 25000) is refused before any allocation.
+    Bytes huge{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    Bytes big;
+    be32(big, 40000);
+    be32(big, 25000);
+    big.insert(big.end(), {8, 2, 0, 0, 0});
+    png_chunk(huge, "IHDR", big);
+    png_chunk(huge, "IDAT", raw);
+    png_chunk(huge, "IEND", {});
+    CHECK_THROWS_MATCHES(load(huge, "huge.png"), FormatError,
+                         error(ErrorId::format_header, {"huge.png", "40000 x 25000", "1000000000", "max_pixels"}));
+    // The same for a BMP and a GIF header, and a caller's own lower limit.
+    Bytes bmp = encode("bmp", pattern(4, 4, 3), 4, 4, 3);
+    bmp[18] = 0x40, bmp[19] = 0x9c, bmp[20] = 0, bmp[21] = 0;  // width 40000
+    bmp[22] = 0xa8, bmp[23] = 0x61, bmp[24] = 0, bmp[25] = 0;  // height 25000
+    CHECK_THROWS_MATCHES(load(bmp, "huge.bmp"), FormatError, error(ErrorId::format_header, {"huge.bmp"}));
+    Bytes g = gif(4, 3, Bytes(12, 1), Bytes(12, 200), -1);
+    g[6] = g[7] = g[8] = g[9] = 0xff;  // 65535 x 65535
+    CHECK_THROWS_MATCHES(load(g, "huge.gif"), FormatError, error(ErrorId::format_header, {"huge.gif"}));
+    const Bytes ok = encode("png", pattern(10, 10, 1), 10, 10, 1);
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", 99), FormatError,
+                         error(ErrorId::format_header, {"10 x 10", "99"}));
+    CHECK(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", 100).shape().str() == Shape{1, 10, 10}.str());
+}
+
+TEST_CASE("write_png round-trips through load_image", "[image]") {
+    using test::error;
+    TempDir dir("image_write");
+    for (int channels = 1; channels <= 4; ++channels) {
+        const Bytes pixels = pattern(7, 5, channels);
+        const std::string path = dir.file("w" + std::to_string(channels) + ".png");
+        io::write_png(path, pixels.data(), 7, 5, channels);
+        const Tensor<float> image = io::load_image(path);
+        REQUIRE(image.shape().str() == Shape{channels, 5, 7}.str());
+        for (int c = 0; c < channels; ++c)
+            for (int r = 0; r < 5; ++r)
+                for (int col = 0; col < 7; ++col)
+                    CHECK(image[(c * 5 + r) * 7 + col] == at(pixels, 7, channels, c, r, col));
+        // The tensor overload writes the same image back.
+        io::write_png(path, image);
+        const Tensor<float> again = io::load_image(path);
+        for (Index i = 0; i < image.size(); ++i) CHECK(again[i] == image[i]);
+    }
+    Tensor<float> odd(Shape{2, 2}, {-1.0f, 0.5f, 2.0f, std::nanf("")});
+    io::write_png(dir.file("odd.png"), odd);
+    const Tensor<float> clamped = io::load_image(dir.file("odd.png"));
+    CHECK(clamped[0] == 0.0f);
+    CHECK(clamped[1] == 128.0f / 255.0f);
+    CHECK(clamped[2] == 1.0f);
+    CHECK(clamped[3] == 0.0f);
+
+    const Bytes one(4, 0);
+    CHECK_THROWS_MATCHES(io::write_png(dir.file("x.png"), one.data(), 2, 2, 5), ConfigError,
+                         error(ErrorId::config_argument, {"channels"}));
+    CHECK_THROWS_MATCHES(io::write_png(dir.file("x.png"), one.data(), 0, 2, 1), ConfigError,
+                         error(ErrorId::config_argument));
+    CHECK_THROWS_MATCHES(io::write_png(dir.file("x.png"), Tensor<float>(Shape{5, 2, 2}, 0.0f)), ShapeError,
+                         error(ErrorId::shape_rank));
+    CHECK_THROWS_MATCHES(io::write_png(dir.file("no/such/dir/x.png"), one.data(), 2, 2, 1), IoError,
+                         error(ErrorId::io_write, {"x.png"}));
+}
