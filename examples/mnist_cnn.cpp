@@ -23,6 +23,7 @@
 
 #include "cli.hpp"
 #include "networks.hpp"
+#include "plot_flags.hpp"
 #include "training_flags.hpp"
 
 using namespace lamina;
@@ -33,13 +34,14 @@ const char* usage =
     "usage: mnist_cnn [--net keras|deep] [--epochs N] [--batch-size B] [--data DIR] [--seed S]\n"
     "                 [--threads T] [--verbose 0|1|2]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
+    "                 [--plots DIR]\n"
     "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage, examples::TrainingFlags::names({"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"}));
+    examples::Cli cli(argc, argv, usage, examples::PlotFlags::names(examples::TrainingFlags::names({"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"})));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
@@ -49,6 +51,7 @@ int main(int argc, char** argv) {
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
     const examples::TrainingFlags training(cli);
+    const examples::PlotFlags plots(cli);
 
     try {
         std::cout << build_info() << "\n";
@@ -75,9 +78,10 @@ int main(int argc, char** argv) {
         options.seed = seed;
         if (!keras) options.validation_split = 0.3;
         training.configure(options, model, /*validates=*/!keras);
-        model.fit(mnist.train.x, mnist.train.y, options);
+        const History history = model.fit(mnist.train.x, mnist.train.y, options);
         const Evaluation result = model.evaluate(mnist.test.x, mnist.test.y);
         training.save_if_asked(model);
+        plots.write(model, history, mnist.test.x, mnist.test.y);
         std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";

@@ -19,6 +19,7 @@
 
 #include "cli.hpp"
 #include "networks.hpp"
+#include "plot_flags.hpp"
 #include "training_flags.hpp"
 
 using namespace lamina;
@@ -30,6 +31,7 @@ const char* usage =
     "                 [--optimizer sgd|adam|rmsprop] [--data DIR] [--seed S] [--threads T]\n"
     "                 [--verbose 0|1|2]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
+    "                 [--plots DIR]\n"
     "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
@@ -48,7 +50,7 @@ NetDefaults defaults_for(const std::string& net) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage, examples::TrainingFlags::names({"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"}));
+    examples::Cli cli(argc, argv, usage, examples::PlotFlags::names(examples::TrainingFlags::names({"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"})));
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
     const examples::TrainingFlags training(cli);
+    const examples::PlotFlags plots(cli);
 
     try {
         std::cout << build_info() << "\n";
@@ -83,22 +86,24 @@ int main(int argc, char** argv) {
         training.configure(options, model, /*validates=*/net == "mlp300");
 
         Evaluation result;
+        History history;
         if (net == "dense512") {
             const auto y_train = datasets::to_categorical<float>(mnist.train.y, 10);
             const auto y_test = datasets::to_categorical<float>(mnist.test.y, 10);
-            model.fit(mnist.train.x, y_train, options);
+            history = model.fit(mnist.train.x, y_train, options);
             result = model.evaluate(mnist.test.x, y_test);
         } else if (net == "mlp300") {
             // As the notebook: the first 5,000 training images validate, the rest train.
             auto split = datasets::validation_from_start(mnist.train.x, mnist.train.y, Index(5000));
             options.validation_data.emplace(std::move(split.x_val), std::move(split.y_val));
-            model.fit(split.x_train, split.y_train, options);
+            history = model.fit(split.x_train, split.y_train, options);
             result = model.evaluate(mnist.test.x, mnist.test.y);
         } else {
-            model.fit(mnist.train.x, mnist.train.y, options);
+            history = model.fit(mnist.train.x, mnist.train.y, options);
             result = model.evaluate(mnist.test.x, mnist.test.y);
         }
         training.save_if_asked(model);
+        plots.write(model, history, mnist.test.x, mnist.test.y);
         std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
