@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
         options.epochs = epochs;
         options.batch_size = w.batch;
         options.verbose = 0;
+        options.seed = seed;  // as the examples do: the same seed gives their exact run
         options.callbacks.push_back(timer);
         Evaluation result;
         if (name == "dense512") {
