@@ -28,25 +28,11 @@ struct Case {
 const Case conv1{Shape{1, 28, 28}, 32, false};
 const Case conv2{Shape{32, 13, 13}, 64, true};
 
-struct Bench {
-    LayerPtr<float, Cpu> layer;
-    Tensor<float> x, y, dy, dx;
-};
+using Bench = bench::LayerFixture;
 
 template <class Spec>
 Bench make(const Spec& spec, const Shape& sample) {
-    Rng rng(1);
-    Bench b{spec.template make<float, Cpu>(), {}, {}, {}, {}};
-    b.layer->set_name("bench");
-    const Shape out = b.layer->build(sample, rng);
-    b.layer->reserve(batch);
-    b.x = Tensor<float>(sample.with_batch(batch));
-    for (auto& v : b.x) v = float(rng.uniform(0, 1));
-    b.y = Tensor<float>(out.with_batch(batch));
-    b.dy = Tensor<float>(out.with_batch(batch));
-    for (auto& v : b.dy) v = float(rng.uniform(-1, 1));
-    b.dx = Tensor<float>(sample.with_batch(batch));
-    return b;
+    return bench::make_layer(spec, sample, batch);
 }
 
 double conv_flops(const Case& c, const Bench& b) {

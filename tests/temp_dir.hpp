@@ -1,11 +1,16 @@
 // tests/temp_dir.hpp: a fresh directory under the system temp folder,
-// removed with its contents when the object goes away.
+// removed with its contents when the object goes away, and write_bytes for
+// the files tests forge in it.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace test {
 
@@ -30,5 +35,12 @@ public:
 private:
     std::filesystem::path path_;
 };
+
+// Writes `bytes` to `path`, replacing it; throws (failing the test) if it cannot.
+inline void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out.good()) throw std::runtime_error("write_bytes: cannot write '" + path + "'");
+}
 
 }  // namespace test

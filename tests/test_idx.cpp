@@ -21,16 +21,11 @@ using namespace lamina;
 namespace fs = std::filesystem;
 
 using test::TempDir;
+using test::write_bytes;
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-void write_bytes(const std::string& path, const Bytes& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out.good());
-}
 
 Bytes read_bytes(const std::string& path) {
     std::ifstream in(path, std::ios::binary);

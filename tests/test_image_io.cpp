@@ -23,16 +23,11 @@
 
 using namespace lamina;
 using test::TempDir;
+using test::write_bytes;
 
 namespace {
 
 using Bytes = std::vector<std::uint8_t>;
-
-void write_bytes(const std::string& path, const Bytes& bytes) {
-    std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    REQUIRE(out.good());
-}
 
 // w x h x channels bytes, every value distinct enough to catch a layout mix-up.
 Bytes pattern(int w, int h, int channels) {

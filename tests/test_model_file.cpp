@@ -25,14 +25,11 @@
 extern char** environ;
 
 using namespace lamina;
+using test::write_bytes;
 
 namespace {
 
 std::vector<std::uint8_t> read_bytes(const std::string& path) { return io::read_file_bytes(path); }
-void write_bytes(const std::string& path, const std::vector<std::uint8_t>& bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-}
 
 template <class A, class B>
 bool bitwise_equal(const Tensor<A>& a, const Tensor<B>& b) {
