@@ -405,6 +405,29 @@ TEST_CASE("load_image: corrupt data, CRC errors and forged sizes", "[image]") {
     CHECK(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", 100).shape().str() == Shape{1, 10, 10}.str());
 }
 
+TEST_CASE("load_image: a JPEG Huffman table with more than 256 codes is refused before stb reads it", "[image]") {
+    // stb_image 2.27 writes past its tables when the 16 code counts add up to
+    // more than 256 (found by fuzz_image); lamina's walk refuses the file.
+    using test::error;
+    const Bytes jpg = encode("jpg", pattern(16, 16, 3), 16, 16, 3);
+    std::size_t dht = 0;
+    for (std::size_t i = 2; i + 1 < jpg.size() && !dht; ++i)
+        if (jpg[i] == 0xff && jpg[i + 1] == 0xc4) dht = i;
+    REQUIRE(dht > 0);
+    REQUIRE(io::load_image_from_memory(jpg.data(), jpg.size(), "good.jpg").shape().str() == Shape{3, 16, 16}.str());
+
+    Bytes forged = jpg;
+    for (std::size_t i = 0; i < 16; ++i) forged[dht + 5 + i] = 0xff;  // marker, length, class/id, then the counts
+    CHECK_THROWS_MATCHES(load(forged, "forged.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"forged.jpg", "Huffman table", "4080 codes"}));
+
+    // stb skips stray bytes between segments until the next 0xff; so does the walk.
+    Bytes stray = forged;
+    stray.insert(stray.begin() + std::ptrdiff_t(dht), {0x12, 0x34, 0x56});
+    CHECK_THROWS_MATCHES(load(stray, "stray.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"stray.jpg", "Huffman table"}));
+}
+
 TEST_CASE("write_png round-trips through load_image", "[image]") {
     using test::error;
     TempDir dir("image_write");

@@ -198,12 +198,34 @@ inline int exif_orientation(const std::uint8_t* p, std::size_t n) {
     return 1;
 }
 
-inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orientation) {
+// stb_image 2.27 (Debian's) trusts a Huffman table's 16 code counts: a
+// table declaring more than 256 codes makes it write past its 257-entry
+// arrays (found by fuzz_image). The spec allows at most 256 symbols.
+inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, std::size_t end,
+                                      const std::string& who) {
+    for (std::size_t p = begin; p < end;) {
+        if (end - p < 17) return;  // a short table: stb_image reports it ("bad DHT header")
+        std::size_t codes = 0;
+        for (std::size_t i = 1; i <= 16; ++i) codes += d[p + i];
+        if (codes > 256)
+            throw FormatError(ErrorId::format_image_data,
+                              who + " has a corrupt JPEG Huffman table at byte " + std::to_string(p) + ": it declares " +
+                                  std::to_string(codes) + " codes, at most 256 exist");
+        p += 17 + codes;
+    }
+}
+
+inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orientation, const std::string& who) {
     std::size_t pos = 2;
     for (;;) {
         while (pos < n && d[pos] == 0xff && pos + 1 < n && d[pos + 1] == 0xff) ++pos;  // fill bytes
         if (n - pos < 2) return "it ends at byte " + std::to_string(pos) + ", before the image data";
-        if (d[pos] != 0xff) return {};  // not a marker: stb_image says what is wrong
+        // Not a marker: stb_image skips bytes until the next 0xff, so the walk
+        // does too, or a table stb reads later would go unchecked.
+        if (d[pos] != 0xff) {
+            ++pos;
+            continue;
+        }
         const int marker = d[pos + 1];
         pos += 2;
         if (marker == 0xd9) return {};                                       // EOI before any scan
@@ -215,12 +237,20 @@ inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orienta
             return "segment at byte " + std::to_string(pos - 2) + " declares " + std::to_string(length) +
                    " bytes, only " + std::to_string(n - pos) + " follow";
         if (marker == 0xe1 && orientation == 1) orientation = exif_orientation(d + pos + 2, length - 2);
+        if (marker == 0xc4) check_jpeg_huffman_tables(d, pos + 2, pos + length, who);
         pos += length;
         if (marker == 0xda) {
-            // Entropy-coded data never holds 0xff 0xd9 (0xff is stuffed as 0xff 0x00).
-            for (std::size_t i = pos; i + 1 < n; ++i)
-                if (d[i] == 0xff && d[i + 1] == 0xd9) return {};
-            return "its image data has no end marker (0xff 0xd9)";
+            // Entropy-coded data holds 0xff only as 0xff 0x00 (a stuffed byte) or
+            // 0xff 0xd0-0xd7 (restart markers); any other 0xff pair is the next
+            // marker: the end (0xd9), or a progressive JPEG's next tables and
+            // scan, which are walked (and their Huffman tables checked) in turn.
+            std::size_t i = pos;
+            while (i + 1 < n && !(d[i] == 0xff && d[i + 1] != 0x00 && d[i + 1] != 0xff &&
+                                  !(d[i + 1] >= 0xd0 && d[i + 1] <= 0xd7)))
+                ++i;
+            if (i + 1 >= n) return "its image data has no end marker (0xff 0xd9)";
+            if (d[i + 1] == 0xd9) return {};
+            pos = i;
         }
     }
 }
@@ -381,6 +411,12 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
     Index declared_w = 0, declared_h = 0;
     if (declared_size(d, n, kind, declared_w, declared_h)) check_pixel_count(declared_w, declared_h, max_pixels, who);
 
+    // JPEG's walk runs before any stb call: stb_image_info already reads the
+    // Huffman tables that come before the frame header.
+    int orientation = 1;
+    const std::string jpeg_missing = kind == ImageKind::jpeg ? check_jpeg(d, n, orientation, who) : std::string();
+    if (!jpeg_missing.empty()) throw FormatError(ErrorId::format_size, who + " is truncated: " + jpeg_missing);
+
     int w = 0, h = 0, channels = 0;
     if (!stbi::lamina_stbi_info_from_memory(d, len, &w, &h, &channels)) {
         const std::string reason = stbi::lamina_stbi_failure_reason();
@@ -394,11 +430,10 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
                           who + " declares " + std::to_string(w) + " x " + std::to_string(h) + " pixels");
     check_pixel_count(w, h, max_pixels, who);
 
-    int orientation = 1;
     std::string missing;
     switch (kind) {
         case ImageKind::png: missing = check_png(d, n, who); break;
-        case ImageKind::jpeg: missing = check_jpeg(d, n, orientation); break;
+        case ImageKind::jpeg: missing = jpeg_missing; break;
         case ImageKind::gif: missing = check_gif(d, n); break;
         case ImageKind::bmp: missing = check_bmp(d, n); break;
         case ImageKind::other: missing = check_tga(d, n); break;
