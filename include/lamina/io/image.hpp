@@ -414,8 +414,9 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
     // JPEG's walk runs before any stb call: stb_image_info already reads the
     // Huffman tables that come before the frame header.
     int orientation = 1;
-    const std::string jpeg_missing = kind == ImageKind::jpeg ? check_jpeg(d, n, orientation, who) : std::string();
-    if (!jpeg_missing.empty()) throw FormatError(ErrorId::format_size, who + " is truncated: " + jpeg_missing);
+    if (kind == ImageKind::jpeg)
+        if (const std::string missing = check_jpeg(d, n, orientation, who); !missing.empty())
+            throw FormatError(ErrorId::format_size, who + " is truncated: " + missing);
 
     int w = 0, h = 0, channels = 0;
     if (!stbi::lamina_stbi_info_from_memory(d, len, &w, &h, &channels)) {
@@ -433,7 +434,7 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
     std::string missing;
     switch (kind) {
         case ImageKind::png: missing = check_png(d, n, who); break;
-        case ImageKind::jpeg: missing = jpeg_missing; break;
+        case ImageKind::jpeg: break;  // walked before stb_image_info, above
         case ImageKind::gif: missing = check_gif(d, n); break;
         case ImageKind::bmp: missing = check_bmp(d, n); break;
         case ImageKind::other: missing = check_tga(d, n); break;
