@@ -391,6 +391,18 @@ TEST_CASE("load_image: corrupt data, CRC errors and forged sizes", "[image]") {
     png_chunk(huge, "IEND", {});
     CHECK_THROWS_MATCHES(load(huge, "huge.png"), FormatError,
                          error(ErrorId::format_header, {"huge.png", "40000 x 25000", "1000000000", "max_pixels"}));
+    // The largest a PNG header can declare: the product overflows a signed
+    // 64-bit count (the fuzzer found this), the message gives it exactly.
+    Bytes widest{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    Bytes most;
+    be32(most, 0xffffffffu);
+    be32(most, 0xffffff0bu);
+    most.insert(most.end(), {8, 0, 0, 0, 0});
+    png_chunk(widest, "IHDR", most);
+    png_chunk(widest, "IEND", {});
+    CHECK_THROWS_MATCHES(load(widest, "widest.png"), FormatError,
+                         error(ErrorId::format_header,
+                               {"widest.png", "4294967295 x 4294967051", "18446743017147597045", "max_pixels"}));
     // The same for a BMP and a GIF header, and a caller's own lower limit.
     Bytes bmp = encode("bmp", pattern(4, 4, 3), 4, 4, 3);
     bmp[18] = 0x40, bmp[19] = 0x9c, bmp[20] = 0, bmp[21] = 0;  // width 40000
@@ -426,6 +438,31 @@ TEST_CASE("load_image: a JPEG Huffman table with more than 256 codes is refused 
     stray.insert(stray.begin() + std::ptrdiff_t(dht), {0x12, 0x34, 0x56});
     CHECK_THROWS_MATCHES(load(stray, "stray.jpg"), FormatError,
                          error(ErrorId::format_image_data, {"stray.jpg", "Huffman table"}));
+
+    // stb takes fill bytes (0xff) before the start marker too; the walk
+    // must see such a file (fuzz_image found one), and a good one still loads.
+    Bytes filled = forged;
+    filled.insert(filled.begin(), {0xff, 0xff});
+    CHECK_THROWS_MATCHES(load(filled, "filled.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"filled.jpg", "Huffman table", "4080 codes"}));
+    Bytes good_filled = jpg;
+    good_filled.insert(good_filled.begin(), 0xff);
+    CHECK(io::load_image_from_memory(good_filled.data(), good_filled.size(), "filled.jpg").shape().str() ==
+          Shape{3, 16, 16}.str());
+
+    // stb reads a table's counts past the end of its segment, from whatever
+    // follows, before it checks the length (fuzz_image found a table cut
+    // after one count, followed by bytes adding up to 2004 codes): a table
+    // must fit in its segment, counts and codes.
+    auto cut_segment = [&](std::size_t length) {
+        Bytes cut = jpg;
+        cut[dht + 2] = std::uint8_t(length >> 8), cut[dht + 3] = std::uint8_t(length & 0xff);
+        return cut;
+    };
+    CHECK_THROWS_MATCHES(load(cut_segment(2 + 1 + 8), "counts.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"counts.jpg", "Huffman table", "16 code counts run past"}));
+    CHECK_THROWS_MATCHES(load(cut_segment(2 + 17 + 1), "codes.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"codes.jpg", "Huffman table", "holds only 1 more bytes"}));
 }
 
 TEST_CASE("write_png round-trips through load_image", "[image]") {

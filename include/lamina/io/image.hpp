@@ -87,9 +87,19 @@ inline bool starts_with(const std::uint8_t* d, std::size_t n, const char* sig, s
     return n >= at + len && std::memcmp(d + at, sig, len) == 0;
 }
 
+// stb_image takes any run of 0xff bytes followed by 0xd8 as a JPEG's start
+// (fill bytes may precede every marker), so lamina's walk must see every
+// file stb would decode as a JPEG. Returns the offset just past the 0xd8,
+// 0 when the data is no JPEG.
+inline std::size_t jpeg_start(const std::uint8_t* d, std::size_t n) {
+    std::size_t i = 0;
+    while (i < n && d[i] == 0xff) ++i;
+    return i >= 1 && i < n && d[i] == 0xd8 ? i + 1 : 0;
+}
+
 inline ImageKind sniff_image(const std::uint8_t* d, std::size_t n) {
     if (starts_with(d, n, "\x89PNG\r\n\x1a\n", 8)) return ImageKind::png;
-    if (starts_with(d, n, "\xff\xd8\xff", 3)) return ImageKind::jpeg;
+    if (jpeg_start(d, n) != 0) return ImageKind::jpeg;
     if (starts_with(d, n, "GIF87a", 6) || starts_with(d, n, "GIF89a", 6)) return ImageKind::gif;
     if (starts_with(d, n, "BM", 2)) return ImageKind::bmp;
     return ImageKind::other;  // TGA has no signature: stb_image recognises it by its header
@@ -133,10 +143,13 @@ inline bool declared_size(const std::uint8_t* d, std::size_t n, ImageKind kind, 
     return false;
 }
 
+// w and h come from 32-bit header fields, so their product fits in 64
+// unsigned bits even when a forged header declares 2^32-1 x 2^32-1.
 inline void check_pixel_count(Index w, Index h, Index max_pixels, const std::string& who) {
-    if (w * h > max_pixels)
+    const std::uint64_t pixels = static_cast<std::uint64_t>(w) * static_cast<std::uint64_t>(h);
+    if (pixels > static_cast<std::uint64_t>(max_pixels))
         throw FormatError(ErrorId::format_header, who + " declares " + std::to_string(w) + " x " + std::to_string(h) +
-                                                      " = " + std::to_string(w * h) +
+                                                      " = " + std::to_string(pixels) +
                                                       " pixels, more than the limit of " + std::to_string(max_pixels) +
                                                       " (load_image's max_pixels)");
 }
@@ -200,23 +213,30 @@ inline int exif_orientation(const std::uint8_t* p, std::size_t n) {
 
 // stb_image 2.27 (Debian's) trusts a Huffman table's 16 code counts: a
 // table declaring more than 256 codes makes it write past its 257-entry
-// arrays (found by fuzz_image). The spec allows at most 256 symbols.
+// arrays (found by fuzz_image). The spec allows at most 256 symbols. stb
+// also builds a table before it notices that the table overruns its
+// segment, reading the counts from whatever follows, so a table must fit.
 inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, std::size_t end,
                                       const std::string& who) {
+    const auto corrupt = [&](std::size_t at, const std::string& what) {
+        return FormatError(ErrorId::format_image_data,
+                           who + " has a corrupt JPEG Huffman table at byte " + std::to_string(at) + ": " + what);
+    };
     for (std::size_t p = begin; p < end;) {
-        if (end - p < 17) return;  // a short table: stb_image reports it ("bad DHT header")
+        if (end - p < 17)
+            throw corrupt(p, "its 16 code counts run past the end of its segment (byte " + std::to_string(end) + ")");
         std::size_t codes = 0;
         for (std::size_t i = 1; i <= 16; ++i) codes += d[p + i];
-        if (codes > 256)
-            throw FormatError(ErrorId::format_image_data,
-                              who + " has a corrupt JPEG Huffman table at byte " + std::to_string(p) + ": it declares " +
-                                  std::to_string(codes) + " codes, at most 256 exist");
+        if (codes > 256) throw corrupt(p, "it declares " + std::to_string(codes) + " codes, at most 256 exist");
+        if (codes > end - p - 17)
+            throw corrupt(p, "it declares " + std::to_string(codes) + " codes, its segment holds only " +
+                                 std::to_string(end - p - 17) + " more bytes");
         p += 17 + codes;
     }
 }
 
 inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orientation, const std::string& who) {
-    std::size_t pos = 2;
+    std::size_t pos = jpeg_start(d, n);
     for (;;) {
         while (pos < n && d[pos] == 0xff && pos + 1 < n && d[pos + 1] == 0xff) ++pos;  // fill bytes
         if (n - pos < 2) return "it ends at byte " + std::to_string(pos) + ", before the image data";
