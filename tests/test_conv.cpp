@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <thread>
 #include <vector>
@@ -251,6 +252,43 @@ TEST_CASE("Pooling gradients match finite differences; max-pool ties go to the f
     CHECK(dx[5] == 0.0);
     CHECK(dx[8] == 1.0);   // window (1, 0)
     CHECK(dx[10] == 1.0);  // window (1, 1)
+}
+
+TEST_CASE("2x2 max-pool backward: first maximum wins among many ties, uncovered inputs get 0", "[pooling]") {
+    // The 2x2/stride-2 kernel writes dx once from the forward's maxima; a
+    // naive loop here is the reference. Values from {0, 1, 2} tie often (as
+    // ReLU's zeros do), odd sizes leave a row or column no window covers, and
+    // dx starts full of NaN so that every element must be written.
+    Rng rng(31);
+    for (const Shape& sample : {Shape{3, 5, 5}, Shape{2, 4, 6}, Shape{1, 7, 3}}) {
+        CAPTURE(sample.str());
+        auto pool = built(MaxPool2D(2), sample, rng);
+        Tensor<double> x(sample.with_batch(2));
+        for (double& v : x) v = std::floor(rng.uniform(0.0, 3.0));
+        const auto y = run(*pool, x);
+        Tensor<double> dy(y.shape());
+        for (double& v : dy) v = rng.uniform(0.5, 1.5);
+        Tensor<double> dx(x.shape(), std::numeric_limits<double>::quiet_NaN());
+        pool->backward(x, y, dy, &dx);
+
+        const Index h = sample[1], w = sample[2], oh = h / 2, ow = w / 2;
+        Tensor<double> expected(x.shape(), 0.0);
+        for (Index plane = 0; plane < 2 * sample[0]; ++plane)
+            for (Index oy = 0; oy < oh; ++oy)
+                for (Index ox = 0; ox < ow; ++ox) {
+                    Index best = -1;
+                    for (Index i = 0; i < 2; ++i)
+                        for (Index j = 0; j < 2; ++j) {
+                            const Index at = plane * h * w + (2 * oy + i) * w + 2 * ox + j;
+                            if (best < 0 || x[at] > x[best]) best = at;
+                        }
+                    expected[best] += dy[(plane * oh + oy) * ow + ox];
+                }
+        for (Index i = 0; i < x.size(); ++i) {
+            CAPTURE(i);
+            CHECK(dx[i] == expected[i]);
+        }
+    }
 }
 
 TEST_CASE("GlobalAveragePooling2D averages each plane", "[pooling]") {
