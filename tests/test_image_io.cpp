@@ -4,6 +4,7 @@
 // byte by byte.
 #include <catch2/catch.hpp>
 
+#include "jpeg_fixtures.hpp"
 #include "matchers.hpp"
 #include "temp_dir.hpp"
 
@@ -203,6 +204,46 @@ TEST_CASE("load_image reads JPEG within JPEG's loss", "[image]") {
     }
 }
 
+namespace {
+
+// The ramps tests/jpeg_fixtures.hpp's files were made from (20 x 12).
+int ramp_value(int channel, int r, int col) {
+    switch (channel) {
+        case 0: return 40 + 8 * col + 4 * r;
+        case 1: return 60 + 6 * col + 2 * r;
+        default: return 200 - 5 * col - 3 * r;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("load_image reads greyscale and progressive JPEGs (libjpeg-turbo's)", "[image]") {
+    // Greyscale JPEGs (one component, as scanners and many phones write
+    // them) load as one channel; progressive ones decode like baseline ones.
+    const int w = 20, h = 12;
+    struct Case {
+        const char* name;
+        const Bytes& bytes;
+        int channels;
+    };
+    for (const Case& k : {Case{"grey", jpeg_fixtures::grey, 1}, Case{"grey_progressive", jpeg_fixtures::grey_progressive, 1},
+                          Case{"rgb_progressive", jpeg_fixtures::rgb_progressive, 3}}) {
+        INFO(k.name);
+        const Tensor<float> image = load(k.bytes, std::string(k.name) + ".jpg");
+        REQUIRE(image.shape().str() == Shape{k.channels, h, w}.str());
+        double error = 0, worst = 0;
+        for (int c = 0; c < k.channels; ++c)
+            for (int r = 0; r < h; ++r)
+                for (int col = 0; col < w; ++col) {
+                    const double e = std::abs(image[(c * h + r) * w + col] - ramp_value(c, r, col) / 255.0);
+                    error += e;
+                    worst = std::max(worst, e);
+                }
+        CHECK(error / (w * h * k.channels) < 0.01);
+        CHECK(worst < 0.05);
+    }
+}
+
 TEST_CASE("load_image reads GIF as RGBA with its transparent colour", "[image]") {
     const Bytes palette{0, 0, 0, 255, 0, 0, 0, 255, 0, 255, 255, 255};
     const Bytes indices{0, 1, 2, 3, 3, 2, 1, 0, 1, 1, 2, 2};  // 4 x 3
@@ -329,6 +370,8 @@ TEST_CASE("load_image: every truncation of every format is an error", "[image]")
                                        return b;
                                    }()},
                                   {"jpg", encode("jpg", jpeg_pixels, 16, 16, 3)},
+                                  {"jpg-grey", jpeg_fixtures::grey},
+                                  {"jpg-progressive", jpeg_fixtures::rgb_progressive},
                                   {"gif", gif(4, 3, Bytes(12, 1), Bytes(12, 200), -1)},
                                   {"png16", png16(3, 2, 2, std::vector<std::uint16_t>(18, 1000))}};
     for (const Case& k : cases) {
