@@ -102,9 +102,12 @@ TEST_CASE("Conv2D forward equals the naive convolution", "[conv2d]") {
             for (Index channels : {1, 3})
                 for (Index batch : {1, 3})
                     for (bool bias : {true, false})
-                        for (Size2 kernel : {Size2(3, 2), Size2(3, 3)}) {
-                        CAPTURE(stride, same, channels, batch, bias, kernel.str());
-                        const Shape sample{channels, 7, 6};  // odd and even sides
+                        for (Size2 kernel : {Size2(3, 2), Size2(3, 3)})
+                        // Odd and even sides; output rows narrower and wider
+                        // than a SIMD vector (im2col copies whole rows).
+                        for (Index width : {6, 11, 21, 40}) {
+                        CAPTURE(stride, same, channels, batch, bias, kernel.str(), width);
+                        const Shape sample{channels, 7, width};
                         auto layer = built(Conv2D(4, kernel, stride, same ? Padding::Same : Padding::Valid,
                                                   Activation::ReLU, bias, Initializer::GlorotUniform,
                                                   Initializer::GlorotUniform),
@@ -255,12 +258,15 @@ TEST_CASE("Pooling gradients match finite differences; max-pool ties go to the f
 }
 
 TEST_CASE("2x2 max-pool backward: first maximum wins among many ties, uncovered inputs get 0", "[pooling]") {
-    // The 2x2/stride-2 kernel writes dx once from the forward's maxima; a
-    // naive loop here is the reference. Values from {0, 1, 2} tie often (as
-    // ReLU's zeros do), odd sizes leave a row or column no window covers, and
-    // dx starts full of NaN so that every element must be written.
+    // Both 2x2/stride-2 kernels (write-once from the forward's maxima when a
+    // row has 8 windows or more, zero-then-add below that) against a naive
+    // loop. Values from {0, 1, 2} tie often (as ReLU's zeros do), odd sizes
+    // leave a row or column no window covers, and dx starts full of NaN so
+    // that every element must be written.
     Rng rng(31);
-    for (const Shape& sample : {Shape{3, 5, 5}, Shape{2, 4, 6}, Shape{1, 7, 3}}) {
+    const std::vector<Shape> samples{Shape{3, 5, 5},  Shape{2, 4, 6},  Shape{1, 7, 3},
+                                     Shape{2, 5, 17}, Shape{1, 6, 26}, Shape{1, 3, 40}};
+    for (const Shape& sample : samples) {
         CAPTURE(sample.str());
         auto pool = built(MaxPool2D(2), sample, rng);
         Tensor<double> x(sample.with_batch(2));

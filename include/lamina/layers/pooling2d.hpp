@@ -43,11 +43,12 @@ public:
         });
     }
 
-    void backward(const TensorType& x, const TensorType&, const TensorType& dy, TensorType* dx) override {
+    void backward(const TensorType& x, const TensorType& y, const TensorType& dy, TensorType* dx) override {
         if (!dx) return;
         backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
-            backend::pool_backward(kind_, g_, x.data() + begin * g_.in_plane(), dy.data() + begin * g_.out_plane(),
-                                   end - begin, dx->data() + begin * g_.in_plane());
+            backend::pool_backward(kind_, g_, x.data() + begin * g_.in_plane(), y.data() + begin * g_.out_plane(),
+                                   dy.data() + begin * g_.out_plane(), end - begin,
+                                   dx->data() + begin * g_.in_plane());
         });
     }
 
