@@ -274,16 +274,19 @@ LAMINA_STBI_NAMES(LAMINA_STBI_PUSH)
 #pragma GCC diagnostic ignored "-Wuseless-cast"
 #endif
 #endif
-// stb_image 2.27's JPEG decoder multiplies a corrupt file's DC coefficient
-// by its quantiser without an overflow check (2.28 added
-// stbi__mul2shorts_valid): signed overflow, which UBSan reports (found by
-// fuzz_image). It yields wrong pixels of a corrupt file, never a wrong
-// address, and cannot be refused before decoding without decoding the
-// entropy-coded data; so under clang stb's decoder functions alone are
-// exempt from that one check. AddressSanitizer still checks all of stb, and
-// lamina's own code keeps every check (docs/testing.md).
+// stb_image 2.27's JPEG decoder does arithmetic C++ leaves undefined on
+// corrupt entropy-coded data, and UBSan reports it (found by fuzz_image):
+// it multiplies a DC coefficient by its quantiser without an overflow check
+// (2.28 added stbi__mul2shorts_valid), and its bit reader shifts by 32 once
+// its bit count has gone negative. Both give wrong pixels of a corrupt
+// file, never a wrong address, and neither can be refused without decoding
+// the entropy-coded data first. So under clang stb_image's functions alone
+// are exempt from UBSan's signed-overflow and shift checks; its bounds
+// checks stay (they found the Huffman-table overflows the JPEG walk now
+// refuses), AddressSanitizer checks all of stb, and lamina's own code keeps
+// every check (docs/testing.md).
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((no_sanitize("signed-integer-overflow"))), apply_to = function)
+#pragma clang attribute push(__attribute__((no_sanitize("signed-integer-overflow", "shift"))), apply_to = function)
 #endif
 namespace lamina::io::detail::stbi {
 #include <stb_image.h>
