@@ -257,17 +257,46 @@ TEST_CASE("Pooling gradients match finite differences; max-pool ties go to the f
     CHECK(dx[10] == 1.0);  // window (1, 1)
 }
 
-TEST_CASE("2x2 max-pool backward: first maximum wins among many ties, uncovered inputs get 0", "[pooling]") {
-    // Both 2x2/stride-2 kernels (write-once from the forward's maxima when a
-    // row has 8 windows or more, zero-then-add below that) against a naive
-    // loop. Values from {0, 1, 2} tie often (as ReLU's zeros do), odd sizes
-    // leave a row or column no window covers, and dx starts full of NaN so
-    // that every element must be written.
+TEST_CASE("2x2 pooling backward: max's first maximum wins among many ties, uncovered inputs get 0", "[pooling]") {
+    // The 2x2/stride-2 kernels against naive loops: max's two (write-once
+    // from the forward's maxima when a row has 8 windows or more,
+    // zero-then-add below that) and average's write-once one. Values from
+    // {0, 1, 2} tie often (as ReLU's zeros do), odd sizes leave a row or
+    // column no window covers, and dx starts full of NaN so that every
+    // element must be written.
     Rng rng(31);
     const std::vector<Shape> samples{Shape{3, 5, 5},  Shape{2, 4, 6},  Shape{1, 7, 3},
                                      Shape{2, 5, 17}, Shape{1, 6, 26}, Shape{1, 3, 40}};
     for (const Shape& sample : samples) {
         CAPTURE(sample.str());
+        const Index h = sample[1], w = sample[2], oh = h / 2, ow = w / 2;
+        {
+            auto avg = built(AveragePooling2D(2), sample, rng);
+            Tensor<double> x(sample.with_batch(2));
+            for (double& v : x) v = rng.uniform(-1.0, 1.0);
+            const auto y = run(*avg, x);
+            Tensor<double> dy(y.shape());
+            for (double& v : dy) v = rng.uniform(0.5, 1.5);
+            Tensor<double> dx(x.shape(), std::numeric_limits<double>::quiet_NaN());
+            avg->backward(x, y, dy, &dx);
+            Tensor<double> expected_y(y.shape(), 0.0), expected_dx(x.shape(), 0.0);
+            for (Index plane = 0; plane < 2 * sample[0]; ++plane)
+                for (Index oy = 0; oy < oh; ++oy)
+                    for (Index ox = 0; ox < ow; ++ox) {
+                        const Index o = (plane * oh + oy) * ow + ox;
+                        for (Index i = 0; i < 2; ++i)
+                            for (Index j = 0; j < 2; ++j) {
+                                const Index at = plane * h * w + (2 * oy + i) * w + 2 * ox + j;
+                                expected_y[o] += x[at] / 4;
+                                expected_dx[at] += dy[o] / 4;
+                            }
+                    }
+            CHECK(max_abs_diff(y, expected_y) < 1e-15);
+            for (Index i = 0; i < x.size(); ++i) {
+                CAPTURE(i);
+                CHECK(dx[i] == expected_dx[i]);
+            }
+        }
         auto pool = built(MaxPool2D(2), sample, rng);
         Tensor<double> x(sample.with_batch(2));
         for (double& v : x) v = std::floor(rng.uniform(0.0, 3.0));
@@ -277,7 +306,6 @@ TEST_CASE("2x2 max-pool backward: first maximum wins among many ties, uncovered 
         Tensor<double> dx(x.shape(), std::numeric_limits<double>::quiet_NaN());
         pool->backward(x, y, dy, &dx);
 
-        const Index h = sample[1], w = sample[2], oh = h / 2, ow = w / 2;
         Tensor<double> expected(x.shape(), 0.0);
         for (Index plane = 0; plane < 2 * sample[0]; ++plane)
             for (Index oy = 0; oy < oh; ++oy)

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "lamina/backend/cpu/parallel.hpp"
+#include "lamina/core/eigen.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -30,9 +31,8 @@ public:
     void infer(const TensorType& x, TensorType& y) const override {
         backend::parallel_blocks(y.size(), [&](int, Index begin, Index end) {
             for (Index p = begin; p < end; ++p) {
-                const T* xp = x.data() + p * plane_;
-                T sum = 0;
-                for (Index i = 0; i < plane_; ++i) sum += xp[i];
+                // Eigen's sum runs in SIMD lanes; a scalar loop waits on each add.
+                const T sum = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x.data() + p * plane_, plane_).sum();
                 y[p] = sum / T(plane_);
             }
         });
