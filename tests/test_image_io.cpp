@@ -68,14 +68,21 @@ void png_chunk(Bytes& png, const char* type, const Bytes& data) {
     be32(png, static_cast<std::uint32_t>(crc32(0L, png.data() + start, static_cast<uInt>(png.size() - start))));
 }
 
-// A 16-bit PNG of colour type `type` (0 grey, 4 grey+alpha, 2 RGB, 6 RGBA).
-Bytes png16(std::uint32_t w, std::uint32_t h, int type, const std::vector<std::uint16_t>& samples) {
+// A PNG's signature and IHDR chunk (bit depth, colour type; no interlace):
+// the chunks after it are the caller's.
+Bytes png_header(std::uint32_t w, std::uint32_t h, std::uint8_t depth, std::uint8_t type) {
     Bytes png{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     Bytes ihdr;
     be32(ihdr, w);
     be32(ihdr, h);
-    ihdr.insert(ihdr.end(), {16, static_cast<std::uint8_t>(type), 0, 0, 0});
+    ihdr.insert(ihdr.end(), {depth, type, 0, 0, 0});
     png_chunk(png, "IHDR", ihdr);
+    return png;
+}
+
+// A 16-bit PNG of colour type `type` (0 grey, 4 grey+alpha, 2 RGB, 6 RGBA).
+Bytes png16(std::uint32_t w, std::uint32_t h, int type, const std::vector<std::uint16_t>& samples) {
+    Bytes png = png_header(w, h, 16, static_cast<std::uint8_t>(type));
     const std::size_t per_row = samples.size() / h;
     Bytes raw;
     for (std::uint32_t r = 0; r < h; ++r) {
@@ -412,36 +419,21 @@ TEST_CASE("load_image: corrupt data, CRC errors and forged sizes", "[image]") {
 
     // Corrupt deflate data with a correct CRC gets past the walk; stb_image says what is wrong.
     Bytes raw{0x78, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-    Bytes bad{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    Bytes ihdr;
-    be32(ihdr, 4);
-    be32(ihdr, 4);
-    ihdr.insert(ihdr.end(), {8, 0, 0, 0, 0});
-    png_chunk(bad, "IHDR", ihdr);
+    Bytes bad = png_header(4, 4, 8, 0);
     png_chunk(bad, "IDAT", raw);
     png_chunk(bad, "IEND", {});
     CHECK_THROWS_MATCHES(load(bad, "bad-zlib.png"), FormatError,
                          error(ErrorId::format_image_data, {"bad-zlib.png", "stb_image"}));
 
     // A header declaring 10^9 pixels (40000 x 25000) is refused before any allocation.
-    Bytes huge{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    Bytes big;
-    be32(big, 40000);
-    be32(big, 25000);
-    big.insert(big.end(), {8, 2, 0, 0, 0});
-    png_chunk(huge, "IHDR", big);
+    Bytes huge = png_header(40000, 25000, 8, 2);
     png_chunk(huge, "IDAT", raw);
     png_chunk(huge, "IEND", {});
     CHECK_THROWS_MATCHES(load(huge, "huge.png"), FormatError,
                          error(ErrorId::format_header, {"huge.png", "40000 x 25000", "1000000000", "max_pixels"}));
     // The largest a PNG header can declare: the product overflows a signed
     // 64-bit count (the fuzzer found this), the message gives it exactly.
-    Bytes widest{0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    Bytes most;
-    be32(most, 0xffffffffu);
-    be32(most, 0xffffff0bu);
-    most.insert(most.end(), {8, 0, 0, 0, 0});
-    png_chunk(widest, "IHDR", most);
+    Bytes widest = png_header(0xffffffffu, 0xffffff0bu, 8, 0);
     png_chunk(widest, "IEND", {});
     CHECK_THROWS_MATCHES(load(widest, "widest.png"), FormatError,
                          error(ErrorId::format_header,

@@ -163,43 +163,65 @@ T keep_if(T v, int keep) {
     return v;
 }
 
-// 2x2/stride-2 max backward from the forward's output y: each window's
-// winner is the first of its four inputs equal to y, chosen with bit masks
-// and written once with the three losers' zeros: no zeroing pass, no
-// read-modify-write of dx, no branch for ReLU's many tied zeros to
-// mispredict. Eight windows at a time, so that the compiler can keep the
-// eight in vector registers. Rows and columns no window covers get 0.
-template <class T>
-void max_pool_2x2_backward(const Window2D& g, const T* x, const T* y, const T* dy, Index planes, T* dx) {
+// The write-once 2x2/stride-2 backward kernels' walk: f(p, oy, d0, d1) fills
+// the two dx rows (d0, d1) that output row oy of plane p covers; then the
+// rows and columns no window covers (odd sizes) get 0.
+template <class T, class F>
+void for_each_2x2_dx_rows(const Window2D& g, Index planes, T* dx, F&& f) {
     for (Index p = 0; p < planes; ++p) {
-        const T* xp = x + p * g.in_plane();
         T* dxp = dx + p * g.in_plane();
         for (Index oy = 0; oy < g.out_h; ++oy) {
-            const T* r0 = xp + 2 * oy * g.in_w;
-            const T* r1 = r0 + g.in_w;
             T* d0 = dxp + 2 * oy * g.in_w;
             T* d1 = d0 + g.in_w;
-            const T* yr = y + p * g.out_plane() + oy * g.out_w;
-            const T* gr = dy + p * g.out_plane() + oy * g.out_w;
-            const auto window = [&](Index ox) {
-                const T m = yr[ox], d = gr[ox];
-                const int a = r0[2 * ox] == m;
-                const int b = (r0[2 * ox + 1] == m) & !a;
-                const int c = (r1[2 * ox] == m) & !(a | b);
-                d0[2 * ox] = keep_if(d, a);
-                d0[2 * ox + 1] = keep_if(d, b);
-                d1[2 * ox] = keep_if(d, c);
-                d1[2 * ox + 1] = keep_if(d, !(a | b | c));
-            };
-            Index ox = 0;
-            for (; ox + 8 <= g.out_w; ox += 8)
-                for (Index k = 0; k < 8; ++k) window(ox + k);
-            for (; ox < g.out_w; ++ox) window(ox);
+            f(p, oy, d0, d1);
             std::fill(d0 + 2 * g.out_w, d0 + g.in_w, T(0));
             std::fill(d1 + 2 * g.out_w, d1 + g.in_w, T(0));
         }
         std::fill(dxp + 2 * g.out_h * g.in_w, dxp + g.in_plane(), T(0));
     }
+}
+
+// 2x2/stride-2 max backward from the forward's output y: each window's
+// winner is the first of its four inputs equal to y, chosen with bit masks
+// and written once with the three losers' zeros: no zeroing pass, no
+// read-modify-write of dx, no branch for ReLU's many tied zeros to
+// mispredict. Eight windows at a time, so that the compiler can keep the
+// eight in vector registers.
+template <class T>
+void max_pool_2x2_backward(const Window2D& g, const T* x, const T* y, const T* dy, Index planes, T* dx) {
+    for_each_2x2_dx_rows(g, planes, dx, [&](Index p, Index oy, T* d0, T* d1) {
+        const T* r0 = x + p * g.in_plane() + 2 * oy * g.in_w;
+        const T* r1 = r0 + g.in_w;
+        const T* yr = y + p * g.out_plane() + oy * g.out_w;
+        const T* gr = dy + p * g.out_plane() + oy * g.out_w;
+        const auto window = [&](Index ox) {
+            const T m = yr[ox], d = gr[ox];
+            const int a = r0[2 * ox] == m;
+            const int b = (r0[2 * ox + 1] == m) & !a;
+            const int c = (r1[2 * ox] == m) & !(a | b);
+            d0[2 * ox] = keep_if(d, a);
+            d0[2 * ox + 1] = keep_if(d, b);
+            d1[2 * ox] = keep_if(d, c);
+            d1[2 * ox + 1] = keep_if(d, !(a | b | c));
+        };
+        Index ox = 0;
+        for (; ox + 8 <= g.out_w; ox += 8)
+            for (Index k = 0; k < 8; ++k) window(ox + k);
+        for (; ox < g.out_w; ++ox) window(ox);
+    });
+}
+
+// 2x2/stride-2 average backward: each input gets a quarter of its
+// window's gradient, written once.
+template <class T>
+void average_pool_2x2_backward(const Window2D& g, const T* dy, Index planes, T* dx) {
+    for_each_2x2_dx_rows(g, planes, dx, [&](Index p, Index oy, T* d0, T* d1) {
+        const T* gr = dy + p * g.out_plane() + oy * g.out_w;
+        for (Index ox = 0; ox < g.out_w; ++ox) {
+            const T share = gr[ox] * T(0.25);
+            d0[2 * ox] = d0[2 * ox + 1] = d1[2 * ox] = d1[2 * ox + 1] = share;
+        }
+    });
 }
 
 }  // namespace detail
@@ -216,22 +238,7 @@ void pool_backward(PoolKind kind, const Window2D& g, const T* x, const T* y, con
         return;
     }
     if (kind == PoolKind::Average && detail::is_2x2_stride_2(g)) {
-        // Each input gets a quarter of its window's gradient, written once.
-        for (Index p = 0; p < planes; ++p) {
-            T* dxp = dx + p * g.in_plane();
-            for (Index oy = 0; oy < g.out_h; ++oy) {
-                T* d0 = dxp + 2 * oy * g.in_w;
-                T* d1 = d0 + g.in_w;
-                const T* gr = dy + p * g.out_plane() + oy * g.out_w;
-                for (Index ox = 0; ox < g.out_w; ++ox) {
-                    const T share = gr[ox] * T(0.25);
-                    d0[2 * ox] = d0[2 * ox + 1] = d1[2 * ox] = d1[2 * ox + 1] = share;
-                }
-                std::fill(d0 + 2 * g.out_w, d0 + g.in_w, T(0));
-                std::fill(d1 + 2 * g.out_w, d1 + g.in_w, T(0));
-            }
-            std::fill(dxp + 2 * g.out_h * g.in_w, dxp + g.in_plane(), T(0));
-        }
+        detail::average_pool_2x2_backward(g, dy, planes, dx);
         return;
     }
     std::fill(dx, dx + planes * g.in_plane(), T(0));

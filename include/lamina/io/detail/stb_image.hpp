@@ -251,29 +251,7 @@ LAMINA_STBI_NAMES(LAMINA_STBI_PUSH)
 // checked before stb allocates anything.
 #define STBI_MAX_DIMENSIONS (1 << 20)
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-// stb is C written for many compilers; when its directory is not a system
-// include directory (a plain -I), these are what g++/clang++ -Wall -Wextra say.
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wtype-limits"
-#pragma GCC diagnostic ignored "-Wcast-qual"
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#pragma GCC diagnostic ignored "-Wpedantic"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuseless-cast"
-#endif
-#endif
+#include "lamina/io/detail/stb_warnings_push.hpp"
 // stb_image 2.27's JPEG decoder does arithmetic C++ leaves undefined on
 // corrupt entropy-coded data, and UBSan reports it (found by fuzz_image):
 // it multiplies a DC coefficient by its quantiser without an overflow check
@@ -294,9 +272,7 @@ namespace lamina::io::detail::stbi {
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "lamina/io/detail/stb_warnings_pop.hpp"
 
 LAMINA_STBI_NAMES(LAMINA_STBI_POP)
 LAMINA_STBI_MACROS(LAMINA_STBI_POP)

@@ -105,27 +105,7 @@ static inline unsigned int zlib_crc32(unsigned char* buffer, int len) {
 #define STBIW_ZLIB_COMPRESS zlib_compress
 #define STBIW_CRC32 zlib_crc32
 
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-// Needed only when stb's directory is not a system include directory.
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wunused-variable"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#pragma GCC diagnostic ignored "-Wcast-qual"
-#pragma GCC diagnostic ignored "-Wold-style-cast"
-#pragma GCC diagnostic ignored "-Wconversion"
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#pragma GCC diagnostic ignored "-Wshadow"
-#pragma GCC diagnostic ignored "-Wdouble-promotion"
-#pragma GCC diagnostic ignored "-Wpedantic"
-#if !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuseless-cast"
-#endif
-#endif
+#include "lamina/io/detail/stb_warnings_push.hpp"
 // stb's JPEG encoder (stbiw__jpg_writeBits) shifts negative ints left, which
 // C++17 calls undefined and UBSan reports (every compiler here does the two's
 // complement thing). Only lamina's tests encode JPEG, to have files to read;
@@ -140,9 +120,7 @@ namespace lamina::io::detail::stbiw {
 #if defined(__clang__)
 #pragma clang attribute pop
 #endif
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
+#include "lamina/io/detail/stb_warnings_pop.hpp"
 
 LAMINA_STBIW_MACROS(LAMINA_STBIW_POP)
 #undef LAMINA_STBIW_MACROS
