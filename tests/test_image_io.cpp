@@ -500,6 +500,58 @@ TEST_CASE("load_image: a JPEG Huffman table with more than 256 codes is refused 
                          error(ErrorId::format_image_data, {"codes.jpg", "Huffman table", "holds only 1 more bytes"}));
 }
 
+TEST_CASE("load_image: a JPEG scan that uses a Huffman table no DHT defines is refused", "[image]") {
+    // stb_image 2.27 decodes with an undefined table's uninitialised memory
+    // and indexes far past its arrays (found by fuzz_image). Which tables a
+    // scan uses follows stb: baseline, both; progressive DC, the DC table on
+    // the first pass only; progressive AC, the AC table.
+    using test::error;
+    // Offsets of the scan headers (0xff 0xda; entropy data stuffs every 0xff).
+    auto scans = [](const Bytes& jpg) {
+        std::vector<std::size_t> at;
+        for (std::size_t i = 2; i + 1 < jpg.size(); ++i)
+            if (jpg[i] == 0xff && jpg[i + 1] == 0xda) at.push_back(i);
+        return at;
+    };
+    // The table selector byte of a scan's first component, and its Ss.
+    auto selector = [](std::size_t sos) { return sos + 6; };
+    auto spectral_start = [](const Bytes& jpg, std::size_t sos) { return jpg[sos + 5 + 2 * jpg[sos + 4]]; };
+
+    const Bytes baseline = encode("jpg", pattern(16, 16, 3), 16, 16, 3);
+    REQUIRE(scans(baseline).size() == 1);
+    Bytes bad = baseline;
+    bad[selector(scans(baseline)[0])] = 0x02;  // DC 0, AC 2: stb_image_write defines tables 0 and 1
+    CHECK_THROWS_MATCHES(load(bad, "ac.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"ac.jpg", "scan at byte", "AC Huffman table 2",
+                                                            "no table segment (DHT) before it defines"}));
+    bad[selector(scans(baseline)[0])] = 0x30;
+    CHECK_THROWS_MATCHES(load(bad, "dc.jpg"), FormatError,
+                         error(ErrorId::format_image_data, {"dc.jpg", "DC Huffman table 3"}));
+
+    // libjpeg's progressive file: DC scans first (AC table 0 not yet defined,
+    // and not needed), then AC scans, each after the table it uses, then a
+    // DC refinement that reads no table.
+    const Bytes& progressive = jpeg_fixtures::rgb_progressive;
+    const std::vector<std::size_t> at = scans(progressive);
+    REQUIRE(at.size() == 10);
+    REQUIRE(spectral_start(progressive, at[0]) == 0);
+    REQUIRE(spectral_start(progressive, at[1]) == 1);
+    REQUIRE(load(progressive).shape().str() == Shape{3, 12, 20}.str());
+    Bytes dc = progressive;
+    dc[selector(at[0])] = 0x20;
+    CHECK_THROWS_MATCHES(load(dc, "dc.jpg"), FormatError, error(ErrorId::format_image_data, {"DC Huffman table 2"}));
+    Bytes ac = progressive;
+    ac[selector(at[1])] = 0x03;
+    CHECK_THROWS_MATCHES(load(ac, "ac.jpg"), FormatError, error(ErrorId::format_image_data, {"AC Huffman table 3"}));
+    std::size_t refinement = 0;
+    for (std::size_t sos : at)
+        if (spectral_start(progressive, sos) == 0 && sos != at[0]) refinement = sos;
+    REQUIRE(refinement > 0);
+    Bytes unused = progressive;
+    unused[selector(refinement)] = 0x33;  // names undefined tables it never reads
+    CHECK(load(unused).shape().str() == Shape{3, 12, 20}.str());
+}
+
 TEST_CASE("write_png round-trips through load_image", "[image]") {
     using test::error;
     TempDir dir("image_write");

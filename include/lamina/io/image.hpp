@@ -235,8 +235,59 @@ inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, 
     }
 }
 
+// stb_image 2.27 also decodes a scan with whatever Huffman table its
+// selector names, defined or not: an undefined one is uninitialised memory,
+// and its garbage offsets index the 257-entry tables far out of bounds
+// (found by fuzz_image; stb 2.28 added a bounds check). So the walk records
+// which tables the DHT segments before each scan defined, and refuses a
+// scan that uses another. What a scan uses follows stb's decoder: baseline
+// scans the DC and AC tables of each component; progressive DC scans the DC
+// table on their first pass only (refinements read raw bits), AC scans the
+// AC table on every pass.
+struct JpegTables {
+    bool defined[2][4] = {};  // [class: 0 DC, 1 AC][id]
+    bool progressive = false;
+
+    void define(const std::uint8_t* d, std::size_t begin, std::size_t end) {
+        for (std::size_t p = begin; p + 17 <= end;) {
+            const int tc = d[p] >> 4, th = d[p] & 15;
+            if (tc <= 1 && th <= 3) defined[tc][th] = true;
+            std::size_t codes = 0;
+            for (std::size_t i = 1; i <= 16; ++i) codes += d[p + i];
+            p += 17 + codes;  // check_jpeg_huffman_tables has made sure this fits
+        }
+    }
+
+    // The scan header at [begin, end) (after the length field); throws if the
+    // scan needs a table no DHT has defined. Malformed headers are left to stb.
+    void check_scan(const std::uint8_t* d, std::size_t begin, std::size_t end, const std::string& who) const {
+        if (end - begin < 1) return;
+        const std::size_t ns = d[begin];
+        if (ns < 1 || ns > 4 || end - begin < 1 + 2 * ns + 3) return;
+        const std::size_t params = begin + 1 + 2 * ns;
+        const int ss = d[params], ah = d[params + 2] >> 4;
+        const bool uses_dc = !progressive || (ss == 0 && ah == 0);
+        const bool uses_ac = !progressive || ss > 0;
+        for (std::size_t c = 0; c < ns; ++c) {
+            const int td = d[begin + 2 + 2 * c] >> 4, ta = d[begin + 2 + 2 * c] & 15;
+            if (td > 3 || ta > 3) return;  // stb: "bad DC huff" / "bad AC huff"
+            const char* kind = nullptr;
+            int id = 0;
+            if (uses_dc && !defined[0][td]) kind = "DC", id = td;
+            else if (uses_ac && !defined[1][ta]) kind = "AC", id = ta;
+            if (kind)
+                throw FormatError(ErrorId::format_image_data,
+                                  who + " is a corrupt JPEG: the scan at byte " + std::to_string(begin - 4) +
+                                      " decodes component " + std::to_string(d[begin + 1 + 2 * c]) + " with " + kind +
+                                      " Huffman table " + std::to_string(id) +
+                                      ", which no table segment (DHT) before it defines");
+        }
+    }
+};
+
 inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orientation, const std::string& who) {
     std::size_t pos = jpeg_start(d, n);
+    JpegTables tables;
     for (;;) {
         while (pos < n && d[pos] == 0xff && pos + 1 < n && d[pos + 1] == 0xff) ++pos;  // fill bytes
         if (n - pos < 2) return "it ends at byte " + std::to_string(pos) + ", before the image data";
@@ -257,7 +308,12 @@ inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orienta
             return "segment at byte " + std::to_string(pos - 2) + " declares " + std::to_string(length) +
                    " bytes, only " + std::to_string(n - pos) + " follow";
         if (marker == 0xe1 && orientation == 1) orientation = exif_orientation(d + pos + 2, length - 2);
-        if (marker == 0xc4) check_jpeg_huffman_tables(d, pos + 2, pos + length, who);
+        if (marker == 0xc4) {
+            check_jpeg_huffman_tables(d, pos + 2, pos + length, who);
+            tables.define(d, pos + 2, pos + length);
+        }
+        if (marker == 0xc0 || marker == 0xc1 || marker == 0xc2) tables.progressive = marker == 0xc2;
+        if (marker == 0xda) tables.check_scan(d, pos + 2, pos + length, who);
         pos += length;
         if (marker == 0xda) {
             // Entropy-coded data holds 0xff only as 0xff 0x00 (a stuffed byte) or
