@@ -7,11 +7,15 @@
 //   deep   3 x [Conv2D(64, 3) -> Activation(relu) -> MaxPool2D(2)] -> Flatten
 //          -> Dense(64, relu) -> Dense(32, relu) -> Dense(10, softmax); Adam;
 //          SparseCategoricalCrossentropy; 5 epochs, batch 32, validation_split
-//          0.3; images L2-normalised per column as the notebook does with
-//          tf.keras.utils.normalize(x, axis=1) (notebook 003). The notebook's
-//          "valid" padding shrinks 28 -> 26 -> 13 -> 11 -> 5 -> 3 -> 1 and
-//          leaves 64 features (97.6 % measured); "same" convolutions keep
-//          28 -> 14 -> 7 -> 3 and 576 features, which is what lamina runs.
+//          0.3 (notebook 003). The notebook's "valid" padding shrinks
+//          28 -> 26 -> 13 -> 11 -> 5 -> 3 -> 1 and leaves 64 features (97.6 %
+//          measured); "same" convolutions keep 28 -> 14 -> 7 -> 3 and 576
+//          features, which is what lamina runs.
+//
+// Inputs are pixels / 255 for both networks. --normalize 1 applies the
+// notebook's tf.keras.utils.normalize(x, axis=1) instead (each image column
+// scaled to unit L2 norm), which costs the deep network about half a point
+// of test accuracy (docs/performance.md).
 //
 // The last line is always "test_accuracy=A test_loss=L" so scripts can read it.
 #include <lamina/lamina.hpp>
@@ -32,16 +36,17 @@ namespace {
 
 const char* usage =
     "usage: mnist_cnn [--net keras|deep] [--epochs N] [--batch-size B] [--data DIR] [--seed S]\n"
-    "                 [--threads T] [--verbose 0|1|2]\n"
+    "                 [--threads T] [--verbose 0|1|2] [--normalize 0|1]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
     "                 [--plots DIR]\n"
-    "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
+    "Defaults follow each network's notebook, with inputs pixels / 255 (--normalize 1: notebook 003's\n"
+    "per-column L2 normalisation); --data defaults to the bundled data/mnist.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage, examples::PlotFlags::names(examples::TrainingFlags::names({"net", "epochs", "batch-size", "data", "seed", "threads", "verbose"})));
+    examples::Cli cli(argc, argv, usage, examples::PlotFlags::names(examples::TrainingFlags::names({"net", "epochs", "batch-size", "data", "seed", "threads", "verbose", "normalize"})));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
     const std::string data_dir = cli.get("data", LAMINA_DEFAULT_DATA_DIR);
     const auto seed = static_cast<std::uint64_t>(cli.get_int("seed", 1, 0, (1LL << 62)));
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
+    const bool normalize = cli.get_int("normalize", 0, 0, 1) != 0;
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
     const examples::TrainingFlags training(cli);
     const examples::PlotFlags plots(cli);
@@ -56,7 +62,7 @@ int main(int argc, char** argv) {
     try {
         std::cout << build_info() << "\n";
         auto mnist = datasets::load_mnist<float>(data_dir);
-        if (!keras) {
+        if (normalize) {
             // The notebook's normalize(x, axis=1) on (N, 28, 28) is axis 2 of (N, 1, 28, 28).
             mnist.train.x = datasets::normalize(mnist.train.x, 2);
             mnist.test.x = datasets::normalize(mnist.test.x, 2);
