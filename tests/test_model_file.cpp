@@ -321,13 +321,20 @@ TEST_CASE("SIGKILL during saves always leaves the old or the new complete checkp
     std::mt19937 rng(12345);
     int loaded = 0, as_a = 0, as_b = 0;
     for (int round = 0; round < 40; ++round) {
+        std::filesystem::remove(path);
         const pid_t pid = spawn_tool({"save-loop", path, "big"});
-        // From before the first save completes to well into the loop.
+        // Kill only once the first save is complete, so that every kill finds
+        // an old file to keep: a fixed delay from the start was not enough
+        // under a sanitizer build on a busy machine, where the tool took over
+        // 150 ms to get there and no round ever left a file.
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!std::filesystem::exists(path) && std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        REQUIRE(std::filesystem::exists(path));
         std::this_thread::sleep_for(std::chrono::microseconds(std::uniform_int_distribution<int>(0, 150000)(rng)));
         REQUIRE(kill(pid, SIGKILL) == 0);
         const int status = wait_status(pid);
         REQUIRE(WIFSIGNALED(status));
-        if (!std::filesystem::exists(path)) continue;  // killed before the first rename
         auto m = Sequential<float>::load(path);  // throws if the file were corrupt
         const auto p = m.predict(x);
         const bool is_a = bitwise_equal(p, pa), is_b = bitwise_equal(p, pb);
@@ -342,7 +349,7 @@ TEST_CASE("SIGKILL during saves always leaves the old or the new complete checkp
         interrupted += e.path().filename().string().find(".tmp-") != std::string::npos;
     INFO("loaded " << loaded << " checkpoints: " << as_a << " of model A, " << as_b << " of model B; " << interrupted
                    << " kills landed inside a save");
-    CHECK(loaded >= 20);
+    CHECK(loaded == 40);
     CHECK(as_a > 0);
     CHECK(as_b > 0);
     CHECK(interrupted > 0);
