@@ -216,8 +216,10 @@ inline int exif_orientation(const std::uint8_t* p, std::size_t n) {
 // arrays (found by fuzz_image). The spec allows at most 256 symbols. stb
 // also builds a table before it notices that the table overruns its
 // segment, reading the counts from whatever follows, so a table must fit.
+// defined[class][id] records each table read (class 0 DC, 1 AC; ids 0-3, the
+// ones stb accepts), for the scans after it (JpegTables).
 inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, std::size_t end,
-                                      const std::string& who) {
+                                      const std::string& who, bool (&defined)[2][4]) {
     const auto corrupt = [&](std::size_t at, const std::string& what) {
         return FormatError(ErrorId::format_image_data,
                            who + " has a corrupt JPEG Huffman table at byte " + std::to_string(at) + ": " + what);
@@ -231,6 +233,8 @@ inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, 
         if (codes > end - p - 17)
             throw corrupt(p, "it declares " + std::to_string(codes) + " codes, its segment holds only " +
                                  std::to_string(end - p - 17) + " more bytes");
+        const int tc = d[p] >> 4, th = d[p] & 15;
+        if (tc <= 1 && th <= 3) defined[tc][th] = true;
         p += 17 + codes;
     }
 }
@@ -239,7 +243,8 @@ inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, 
 // selector names, defined or not: an undefined one is uninitialised memory,
 // and its garbage offsets index the 257-entry tables far out of bounds
 // (found by fuzz_image; stb 2.28 added a bounds check). So the walk records
-// which tables the DHT segments before each scan defined, and refuses a
+// which tables the DHT segments before each scan defined
+// (check_jpeg_huffman_tables fills `defined`), and refuses a
 // scan that uses another. What a scan uses follows stb's decoder: baseline
 // scans the DC and AC tables of each component; progressive DC scans the DC
 // table on their first pass only (refinements read raw bits), AC scans the
@@ -247,16 +252,6 @@ inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, 
 struct JpegTables {
     bool defined[2][4] = {};  // [class: 0 DC, 1 AC][id]
     bool progressive = false;
-
-    void define(const std::uint8_t* d, std::size_t begin, std::size_t end) {
-        for (std::size_t p = begin; p + 17 <= end;) {
-            const int tc = d[p] >> 4, th = d[p] & 15;
-            if (tc <= 1 && th <= 3) defined[tc][th] = true;
-            std::size_t codes = 0;
-            for (std::size_t i = 1; i <= 16; ++i) codes += d[p + i];
-            p += 17 + codes;  // check_jpeg_huffman_tables has made sure this fits
-        }
-    }
 
     // The scan header at [begin, end) (after the length field); throws if the
     // scan needs a table no DHT has defined. Malformed headers are left to stb.
@@ -308,10 +303,7 @@ inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orienta
             return "segment at byte " + std::to_string(pos - 2) + " declares " + std::to_string(length) +
                    " bytes, only " + std::to_string(n - pos) + " follow";
         if (marker == 0xe1 && orientation == 1) orientation = exif_orientation(d + pos + 2, length - 2);
-        if (marker == 0xc4) {
-            check_jpeg_huffman_tables(d, pos + 2, pos + length, who);
-            tables.define(d, pos + 2, pos + length);
-        }
+        if (marker == 0xc4) check_jpeg_huffman_tables(d, pos + 2, pos + length, who, tables.defined);
         if (marker == 0xc0 || marker == 0xc1 || marker == 0xc2) tables.progressive = marker == 0xc2;
         if (marker == 0xda) tables.check_scan(d, pos + 2, pos + length, who);
         pos += length;
