@@ -258,12 +258,12 @@ TEST_CASE("Pooling gradients match finite differences; max-pool ties go to the f
 }
 
 TEST_CASE("2x2 pooling backward: max's first maximum wins among many ties, uncovered inputs get 0", "[pooling]") {
-    // The 2x2/stride-2 kernels against naive loops: max's two (write-once
-    // from the forward's maxima when a row has 8 windows or more,
-    // zero-then-add below that) and average's write-once one. Values from
-    // {0, 1, 2} tie often (as ReLU's zeros do), odd sizes leave a row or
-    // column no window covers, and dx starts full of NaN so that every
-    // element must be written.
+    // The 2x2/stride-2 kernels against naive loops: max's (write-once, the
+    // winner found by comparing the forward's maxima bit for bit) and
+    // average's write-once one. Values from {-0, +0, 1, 2} tie often (as
+    // ReLU's zeros do; -0 and +0 are equal, so the first of them wins), odd
+    // sizes leave a row or column no window covers, and dx starts full of
+    // NaN so that every element must be written.
     Rng rng(31);
     const std::vector<Shape> samples{Shape{3, 5, 5},  Shape{2, 4, 6},  Shape{1, 7, 3},
                                      Shape{2, 5, 17}, Shape{1, 6, 26}, Shape{1, 3, 40}};
@@ -299,7 +299,10 @@ TEST_CASE("2x2 pooling backward: max's first maximum wins among many ties, uncov
         }
         auto pool = built(MaxPool2D(2), sample, rng);
         Tensor<double> x(sample.with_batch(2));
-        for (double& v : x) v = std::floor(rng.uniform(0.0, 3.0));
+        for (double& v : x) {
+            v = std::floor(rng.uniform(0.0, 3.0));
+            if (v == 0.0 && rng.uniform() < 0.5) v = -0.0;
+        }
         const auto y = run(*pool, x);
         Tensor<double> dy(y.shape());
         for (double& v : dy) v = rng.uniform(0.5, 1.5);

@@ -149,6 +149,16 @@ void pool_forward(PoolKind kind, const Window2D& g, const T* x, Index planes, T*
 
 namespace detail {
 
+// v's bits as an unsigned integer of its size.
+template <class T>
+auto bits_of(T v) {
+    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    static_assert(sizeof(T) == sizeof(Bits), "bits_of: float or double");
+    Bits u;
+    std::memcpy(&u, &v, sizeof u);
+    return u;
+}
+
 // v if keep is 1, +0 if it is 0, by masking v's bits: exact for every v
 // (v * keep would make an infinite gradient NaN), and without the branch
 // that `keep ? v : 0` compiles to.
@@ -174,8 +184,16 @@ void for_each_2x2_dx_rows(const Window2D& g, Index planes, T* dx, F&& f) {
             T* d0 = dxp + 2 * oy * g.in_w;
             T* d1 = d0 + g.in_w;
             f(p, oy, d0, d1);
-            std::fill(d0 + 2 * g.out_w, d0 + g.in_w, T(0));
-            std::fill(d1 + 2 * g.out_w, d1 + g.in_w, T(0));
+            // The usual leftover is one column (an odd width): two stores,
+            // not two memset calls per row pair (which cost pool2 of the
+            // Keras CNN, 11 x 11, more than its windows).
+            const Index rest = g.in_w - 2 * g.out_w;
+            if (rest == 1) {
+                d0[g.in_w - 1] = d1[g.in_w - 1] = T(0);
+            } else if (rest > 1) {
+                std::fill(d0 + 2 * g.out_w, d0 + g.in_w, T(0));
+                std::fill(d1 + 2 * g.out_w, d1 + g.in_w, T(0));
+            }
         }
         std::fill(dxp + 2 * g.out_h * g.in_w, dxp + g.in_plane(), T(0));
     }
@@ -186,7 +204,9 @@ void for_each_2x2_dx_rows(const Window2D& g, Index planes, T* dx, F&& f) {
 // and written once with the three losers' zeros: no zeroing pass, no
 // read-modify-write of dx, no branch for ReLU's many tied zeros to
 // mispredict. Eight windows at a time, so that the compiler can keep the
-// eight in vector registers.
+// eight in vector registers. Equality is of bits: pool_forward's maximum is
+// a copy of the first input holding it (so +0 and -0 cannot be confused),
+// and float compares made the scalar tail of each row branch on NaN checks.
 template <class T>
 void max_pool_2x2_backward(const Window2D& g, const T* x, const T* y, const T* dy, Index planes, T* dx) {
     for_each_2x2_dx_rows(g, planes, dx, [&](Index p, Index oy, T* d0, T* d1) {
@@ -195,10 +215,11 @@ void max_pool_2x2_backward(const Window2D& g, const T* x, const T* y, const T* d
         const T* yr = y + p * g.out_plane() + oy * g.out_w;
         const T* gr = dy + p * g.out_plane() + oy * g.out_w;
         const auto window = [&](Index ox) {
-            const T m = yr[ox], d = gr[ox];
-            const int a = r0[2 * ox] == m;
-            const int b = (r0[2 * ox + 1] == m) & !a;
-            const int c = (r1[2 * ox] == m) & !(a | b);
+            const T d = gr[ox];
+            const auto m = bits_of(yr[ox]);
+            const int a = bits_of(r0[2 * ox]) == m;
+            const int b = (bits_of(r0[2 * ox + 1]) == m) & !a;
+            const int c = (bits_of(r1[2 * ox]) == m) & !(a | b);
             d0[2 * ox] = keep_if(d, a);
             d0[2 * ox + 1] = keep_if(d, b);
             d1[2 * ox] = keep_if(d, c);
@@ -230,10 +251,11 @@ void average_pool_2x2_backward(const Window2D& g, const T* dy, Index planes, T* 
 // maxima from it; the others find the max again from x.
 template <class T>
 void pool_backward(PoolKind kind, const Window2D& g, const T* x, const T* y, const T* dy, Index planes, T* dx) {
-    // Rows of fewer than 8 windows never reach the 8-wide blocks, and there
-    // the zero-then-add loop below measured faster (pool2 of the Keras CNN,
-    // 5 windows a row: 170 against 222 us; pool1, 13 a row: 545 against 357).
-    if (kind == PoolKind::Max && detail::is_2x2_stride_2(g) && g.out_w >= 8) {
+    // Every 2x2/stride-2 max pool, short rows included: with the winner
+    // found by comparing bits, the tail windows are branch-free too (pool2 of
+    // the Keras CNN, 5 windows a row: 299-304 against 344-357 us for the
+    // zero-then-add loop below; docs/performance.md).
+    if (kind == PoolKind::Max && detail::is_2x2_stride_2(g)) {
         detail::max_pool_2x2_backward(g, x, y, dy, planes, dx);
         return;
     }
