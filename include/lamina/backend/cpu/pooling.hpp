@@ -164,10 +164,8 @@ auto bits_of(T v) {
 // that `keep ? v : 0` compiles to.
 template <class T>
 T keep_if(T v, int keep) {
-    using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
-    static_assert(sizeof(T) == sizeof(Bits), "keep_if: float or double");
-    Bits u;
-    std::memcpy(&u, &v, sizeof u);
+    auto u = bits_of(v);
+    using Bits = decltype(u);
     u &= Bits(0) - Bits(keep);
     std::memcpy(&v, &u, sizeof v);
     return v;
