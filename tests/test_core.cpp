@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <vector>
+
+#include "matchers.hpp"
 
 using namespace lamina;
 
@@ -54,6 +57,48 @@ TEST_CASE("Tensor: aligned buffer, capacity reuse, Eigen views, deep copies", "[
     REQUIRE_THROWS_AS(a.at(4), ShapeError);
     REQUIRE_THROWS_AS(a.reshape(Shape{3}), ShapeError);
     REQUIRE_THROWS_AS((Tensor<float>(Shape{2}, {1, 2, 3})), ShapeError);
+}
+
+TEST_CASE("Tensor: a default tensor is empty, and every use of it is valid or an error", "[core][tensor]") {
+    Tensor<float> empty;
+    CHECK(empty.size() == 0);
+    CHECK(empty.empty());
+    CHECK(empty.rows() == 0);
+    CHECK(empty.shape() == Shape{0});
+    Tensor<float> copy = empty;  // copies allocate nothing and read nothing
+    CHECK(copy.size() == 0);
+    copy = Tensor<float>(Shape{2}, 1.0f);
+    copy = empty;
+    CHECK(copy.size() == 0);
+    std::vector<Tensor<float>> several(3);
+    auto copies = several;
+    CHECK(copies[2].size() == 0);
+    empty.fill(1.0f);
+    empty.set_zero();
+    CHECK(empty.array().sum() == 0);
+    REQUIRE_THROWS_MATCHES(empty.at(0), ShapeError, test::error(ErrorId::shape_index, {"index 0", "(0,)"}));
+    CHECK(empty.cast<double>().size() == 0);
+    // A rank-0 shape is a scalar: one element, with a buffer.
+    Tensor<float> scalar{Shape{}};
+    CHECK(scalar.size() == 1);
+    scalar.at(0) = 3;
+    CHECK(scalar[0] == 3);
+}
+
+TEST_CASE("Shape and Tensor: sizes that overflow are refused", "[core][tensor]") {
+    const Index big = Index(1) << 62;
+    REQUIRE_THROWS_MATCHES((Shape{big, 4}), ShapeError, test::error(ErrorId::shape_rank, {"overflows"}));
+    REQUIRE_THROWS_MATCHES((Shape{big, 2, 2}), ShapeError, test::error(ErrorId::shape_rank, {"overflows"}));
+    REQUIRE_THROWS_MATCHES(Shape{big}.with_batch(4), ShapeError, test::error(ErrorId::shape_rank, {"overflows"}));
+    // Within Index, but no buffer of that many floats can exist.
+    REQUIRE_THROWS_MATCHES((Tensor<float>(Shape{Index(1) << 61})), ConfigError,
+                           test::error(ErrorId::config_memory, {"(2305843009213693952,)", "cannot allocate"}));
+    Shape s{2, 3};
+    s[0] = big;  // mutable extents: the tensor checks again
+    s[1] = 4;
+    Tensor<float> t;
+    REQUIRE_THROWS_AS(t.resize(s), ShapeError);
+    CHECK(t.size() == 0);
 }
 
 TEST_CASE("Rng: reproducible, uniform and normal moments, state round trip", "[core][random]") {

@@ -8,6 +8,8 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 using namespace lamina;
 
@@ -158,6 +160,61 @@ TEST_CASE("fit, evaluate and predict reject bad arguments with precise errors", 
     w = model.get_weights();
     w[1] = Tensor<float>(Shape{15});
     REQUIRE_THROWS_MATCHES(model.set_weights(w), ShapeError, test::mentions({"(16,)"}));
+}
+
+TEST_CASE("A model that is not built has no weights, and empty data is refused", "[sequential][errors]") {
+    Sequential<float> model;
+    model.add(Dense(16, Activation::ReLU));
+    model.add(Dense(10));
+    model.compile("adam", SparseCategoricalCrossentropy(true));
+    CHECK(model.get_weights().empty());  // Keras returns [] too
+    CHECK(model.layer(0).get_weights().empty());
+    CHECK(model.count_params() == 0);
+    REQUIRE_THROWS_MATCHES(model.set_weights({}), ConfigError, test::error(ErrorId::config_state, {"not built"}));
+    REQUIRE_THROWS_MATCHES(model.fit(Tensor<float>{}, Tensor<int>{}, quiet(1, 8)), ShapeError,
+                           test::error(ErrorId::shape_rank, {"x must be (samples, ...)", "(0,)"}));
+    REQUIRE_THROWS_MATCHES(model.predict(Tensor<float>{}), ShapeError, test::error(ErrorId::shape_rank));
+    CHECK_FALSE(model.built());
+    model.build(Shape{4});
+    CHECK(model.get_weights().size() == 4);
+}
+
+TEST_CASE("A layer too large for memory and a null activation are lamina errors naming the layer",
+          "[sequential][errors]") {
+    Sequential<float> wide;
+    wide.add(Dense(Index(1) << 31));
+    REQUIRE_THROWS_MATCHES(wide.build(Shape{784}), ConfigError,
+                           test::error(ErrorId::config_memory, {"Dense 'dense'", "(784, 2147483648)", "GB"}));
+    CHECK_FALSE(wide.built());
+    const char* no_name = nullptr;
+    REQUIRE_THROWS_MATCHES(Dense(16, no_name), ConfigError, test::error(ErrorId::config_argument, {"null"}));
+    REQUIRE_THROWS_MATCHES(Dense(16, std::string("rleu")), ConfigError,
+                           test::error(ErrorId::config_unknown_name, {"'rleu'", "relu"}));
+}
+
+TEST_CASE("predict and evaluate on a model not built yet build it once, from many threads at once",
+          "[sequential][threads]") {
+    auto data = toy(40, 3);
+    auto reference = small_model(9);
+    const auto expected = reference.predict(data.x, 8);
+    for (int trial = 0; trial < 20; ++trial) {
+        auto model = small_model(9);
+        std::vector<Tensor<float>> results(8);
+        std::vector<double> losses(8);
+        std::vector<std::thread> threads;
+        for (std::size_t t = 0; t < results.size(); ++t)
+            threads.emplace_back([&, t] {
+                if (t % 2) losses[t] = model.evaluate(data.x, data.y, 8).loss;
+                results[t] = model.predict(data.x, 8);
+            });
+        for (auto& t : threads) t.join();
+        REQUIRE(model.built());
+        for (const auto& r : results) {
+            REQUIRE(r.shape() == expected.shape());
+            CHECK(std::memcmp(r.data(), expected.data(), sizeof(float) * std::size_t(r.size())) == 0);
+        }
+        for (std::size_t t = 1; t < losses.size(); t += 2) CHECK(losses[t] == losses[1]);
+    }
 }
 
 TEST_CASE("Training lowers the loss and records Keras's history keys", "[sequential][fit]") {

@@ -27,6 +27,7 @@ enum class ErrorId : int {
     config_unknown_name = 302,  // a string names no known optimizer/loss/activation/...
     config_state = 303,     // a call in the wrong order (fit before compile, ...)
     config_label = 304,     // a class label outside [0, classes)
+    config_memory = 305,    // a buffer too large to allocate (a layer or data far beyond memory)
 
     format_magic = 401,     // a file is not of the expected kind (magic number)
     format_header = 402,    // a header field is invalid or inconsistent
@@ -58,6 +59,9 @@ public:
         : std::runtime_error(format(id, message)), id_(id) {}
 
     ErrorId id() const noexcept { return id_; }
+    // what() without the "[lamina.category.id] " prefix, for errors that
+    // rethrow another's message with more context.
+    std::string message() const { return std::string(what()).substr(prefix_length(id_)); }
 
     static std::string format(ErrorId id, const std::string& message) {
         return "[lamina." + std::string(error_category(id)) + "." +
@@ -65,6 +69,8 @@ public:
     }
 
 private:
+    static std::size_t prefix_length(ErrorId id) { return format(id, "").size(); }
+
     ErrorId id_;
 };
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <string>
 
 #include "lamina/core/error.hpp"
@@ -30,13 +31,16 @@ public:
                 throw ShapeError(ErrorId::shape_rank, "Shape: negative dimension " + std::to_string(d));
             dims_[static_cast<std::size_t>(rank_++)] = d;
         }
+        check_size("Shape");
     }
 
     int rank() const noexcept { return rank_; }
     Index operator[](int i) const noexcept { return dims_[static_cast<std::size_t>(i)]; }
     Index& operator[](int i) noexcept { return dims_[static_cast<std::size_t>(i)]; }
 
-    // Number of elements; 1 for rank 0 (a scalar).
+    // Number of elements; 1 for rank 0 (a scalar). The constructors and
+    // with_batch() refuse shapes whose size overflows Index, so this cannot;
+    // code that sets extents through operator[] checks with size_up_to().
     Index size() const noexcept {
         Index n = 1;
         for (int i = 0; i < rank_; ++i) n *= dims_[static_cast<std::size_t>(i)];
@@ -70,6 +74,7 @@ public:
         s.rank_ = rank_ + 1;
         s.dims_[0] = batch;
         for (int i = 0; i < rank_; ++i) s.dims_[static_cast<std::size_t>(i + 1)] = dims_[static_cast<std::size_t>(i)];
+        s.check_size("Shape::with_batch");
         return s;
     }
 
@@ -109,6 +114,12 @@ public:
     friend bool operator!=(const Shape& a, const Shape& b) noexcept { return !(a == b); }
 
 private:
+    void check_size(const char* where) const {
+        if (size_up_to(std::numeric_limits<Index>::max()) < 0)
+            throw ShapeError(ErrorId::shape_rank,
+                             std::string(where) + ": the number of elements of " + str() + " overflows a 64-bit count");
+    }
+
     std::array<Index, max_rank> dims_{};
     int rank_ = 0;
 };

@@ -11,9 +11,12 @@
 #include "lamina/core/eigen.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
+#include <string>
 #include <memory>
 #include <new>
 #include <type_traits>
@@ -107,12 +110,20 @@ public:
     // Gives the tensor `shape`; allocates only when the buffer is too small.
     // Contents are unspecified after a resize that changes the size.
     void resize(const Shape& shape) {
+        // Shapes with extents set one by one may not have been checked yet.
+        const Index n = shape.size_up_to(std::numeric_limits<Index>::max());
+        if (n < 0)
+            throw ShapeError(ErrorId::shape_rank,
+                             "Tensor: the number of elements of " + shape.str() + " overflows a 64-bit count");
         if (detail::allocation_budget) charge_budget(shape);
-        const Index n = shape.size();
         if (n > capacity_) {
-            const std::size_t bytes = round_up(static_cast<std::size_t>(n) * sizeof(T));
-            void* p = std::aligned_alloc(alignment, bytes);
-            if (!p) throw std::bad_alloc();
+            void* p = nullptr;
+            if (static_cast<std::size_t>(n) <= max_bytes / sizeof(T))
+                p = std::aligned_alloc(alignment, round_up(static_cast<std::size_t>(n) * sizeof(T)));
+            if (!p)
+                throw ConfigError(ErrorId::config_memory, "Tensor: cannot allocate " + shape.str() + ", " +
+                                                              byte_count(n) + " of " + std::to_string(sizeof(T)) +
+                                                              "-byte elements");
             buffer_.reset(p);
             capacity_ = n;
         }
@@ -210,6 +221,13 @@ private:
                                                             std::to_string(left) + " more elements");
         if (n > capacity_) left -= n;
     }
+    // Leaves room for round_up() and for pointer differences within the buffer.
+    static constexpr std::size_t max_bytes = std::numeric_limits<std::ptrdiff_t>::max() / 2;
+    static std::string byte_count(Index n) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.3g GB", static_cast<double>(n) * sizeof(T) / 1e9);
+        return text;
+    }
     static std::size_t round_up(std::size_t bytes) {
         bytes = std::max<std::size_t>(bytes, 1);
         return (bytes + alignment - 1) / alignment * alignment;
@@ -222,7 +240,7 @@ private:
 
     std::unique_ptr<void, detail::AlignedFree> buffer_;
     Index capacity_ = 0;
-    Shape shape_;
+    Shape shape_{0};  // a default tensor is empty: size 0, no buffer
 };
 
 }  // namespace lamina

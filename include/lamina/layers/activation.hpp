@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <type_traits>
 
 #include "lamina/backend/cpu/elementwise.hpp"
 #include "lamina/layers/activation_kind.hpp"
@@ -61,7 +62,14 @@ struct Activation {
     Activation(ActivationKind k = ActivationKind::Linear, std::string layer_name = {})
         : kind(k), name(std::move(layer_name)) {}
     Activation(const char* act, std::string layer_name = {})
-        : kind(activation_from_string(act)), name(std::move(layer_name)) {}
+        : kind(activation_from_string(non_null(act))), name(std::move(layer_name)) {}
+    // Dense(16, 0) would otherwise turn the 0 into a null name.
+    template <class I, class = std::enable_if_t<std::is_arithmetic_v<I>>>
+    Activation(I, std::string = {}) {
+        static_assert(!std::is_arithmetic_v<I>,
+                      "lamina: an activation is Activation::ReLU (or another Activation:: constant) or a name "
+                      "such as \"relu\", not a number");
+    }
     Activation(const std::string& act, std::string layer_name = {})
         : kind(activation_from_string(act)), name(std::move(layer_name)) {}
 
@@ -70,6 +78,15 @@ struct Activation {
         auto layer = std::make_unique<ActivationLayer<T, Device>>(kind);
         layer->set_name(name);
         return layer;
+    }
+
+private:
+    static const char* non_null(const char* act) {
+        if (!act)
+            throw ConfigError(ErrorId::config_argument,
+                              "activation: the name is a null pointer; pass a name such as \"relu\" or "
+                              "Activation::ReLU");
+        return act;
     }
 };
 

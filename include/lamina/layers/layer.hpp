@@ -97,9 +97,11 @@ public:
         auto ps = const_cast<Layer*>(this)->params();
         return {ps.begin(), ps.end()};
     }
-    // Copies of the parameter values, kernel before bias, as Keras's layer.get_weights().
+    // Copies of the parameter values, kernel before bias, as Keras's
+    // layer.get_weights(); none before the layer is built.
     std::vector<Tensor<T, Device>> get_weights() const {
         std::vector<Tensor<T, Device>> w;
+        if (!built_) return w;
         for (const auto* p : params()) w.push_back(p->value);
         return w;
     }

@@ -36,6 +36,7 @@
 #include "lamina/layers/layer.hpp"
 #include "lamina/layers/layer_factory.hpp"
 #include "lamina/losses/make_loss.hpp"
+#include "lamina/model/build_state.hpp"
 #include "lamina/model/callback.hpp"
 #include "lamina/model/history.hpp"
 #include "lamina/model/metrics.hpp"
@@ -123,7 +124,7 @@ public:
     }
     Sequential& add(LayerPtr<T, Device> layer) {
         if (!layer) throw ConfigError(ErrorId::config_argument, "Sequential::add: null layer");
-        if (built_)
+        if (built())
             throw ConfigError(ErrorId::config_state, "Sequential::add: the model is already built; add layers first");
         if (layer->name().empty()) layer->set_name(unique_name(snake_case(layer->type())));
         for (const auto& l : layers_)
@@ -142,9 +143,8 @@ public:
             throw ShapeError(ErrorId::shape_rank, "Sequential::build: invalid input shape " + sample_shape.keras_str() +
                                                       " (needs 1 to 2^40 elements)");
         Shape s = sample_shape;
-        for (auto& l : layers_) s = l->build(s, rng_);
+        for (auto& l : layers_) s = build_layer(*l, s);
         input_shape_ = sample_shape;
-        built_ = true;
         first_trainable_ = layers_.size();
         for (std::size_t i = 0; i < layers_.size(); ++i)
             if (!layers_[i]->params().empty()) {
@@ -153,8 +153,9 @@ public:
             }
         if (optimizer_) optimizer_->build(all_params());
         configure_logit_gradient();
+        build_state_.set();
     }
-    bool built() const noexcept { return built_; }
+    bool built() const noexcept { return build_state_.built(); }
 
     template <class Opt, class L>
     void compile(const Opt& optimizer, const L& loss, std::vector<Metric> metrics = {}) {
@@ -162,7 +163,7 @@ public:
         loss_ = to_loss(loss);
         metric_names_.clear();
         for (const auto& m : metrics) metric_names_.push_back(m.name);
-        if (built_) {
+        if (built()) {
             optimizer_->build(all_params());
             configure_logit_gradient();
         }
@@ -275,7 +276,7 @@ public:
         if (batch_size < 1)
             throw ConfigError(ErrorId::config_argument,
                               "predict: batch_size must be >= 1, got " + std::to_string(batch_size));
-        if (!built_) const_cast<Sequential*>(this)->build_from(x, "predict");
+        build_once(x, "predict");
         check_input("predict", x);
         HostTensor out(output_shape().with_batch(x.rows()));
         std::vector<TensorType> acts;
@@ -291,7 +292,7 @@ public:
 
     void summary(std::ostream& out = std::cout) const { out << summary_string(); }
     std::string summary_string() const {
-        if (!built_)
+        if (!built())
             throw ConfigError(ErrorId::config_state,
                               "summary: the model '" + name_ +
                                   "' is not built yet; call build(Shape{...}) with the sample shape, or fit() first");
@@ -322,7 +323,7 @@ public:
 
     const Shape& input_shape() const { return input_shape_; }
     Shape output_shape() const {
-        if (!built_) throw ConfigError(ErrorId::config_state, "output_shape: the model is not built yet");
+        if (!built()) throw ConfigError(ErrorId::config_state, "output_shape: the model is not built yet");
         return layers_.back()->output_shape();
     }
     Index count_params() const {
@@ -331,14 +332,20 @@ public:
         return n;
     }
 
-    // Every parameter array, layer by layer, kernel before bias, as Keras.
+    // Every parameter array, layer by layer, kernel before bias, as Keras;
+    // none before the model is built.
     std::vector<HostTensor> get_weights() const {
         std::vector<HostTensor> w;
+        if (!built()) return w;
         for (const auto& l : layers_)
             for (const auto* p : std::as_const(*l).params()) w.push_back(p->value);
         return w;
     }
     void set_weights(const std::vector<HostTensor>& weights) {
+        if (!built())
+            throw ConfigError(ErrorId::config_state, "set_weights: the model '" + name_ +
+                                                         "' is not built yet, so it has no weights to set; call "
+                                                         "build(Shape{...}) with the sample shape first");
         auto params = all_params();
         if (weights.size() != params.size())
             throw ShapeError(ErrorId::shape_weights, "set_weights: the model has " + std::to_string(params.size()) +
@@ -427,7 +434,7 @@ public:
         const auto bytes = io::read_file_bytes(path);
         const std::string where = "weights file '" + path + "'";
         auto f = io::decode_model_file<T>(bytes, where);
-        if (!built_) {
+        if (!built()) {
             try {
                 build(f.input_shape);
             } catch (const Error& e) {
@@ -446,7 +453,7 @@ public:
 private:
     // ---- model files ----
     void require_built(const char* what) const {
-        if (!built_)
+        if (!built())
             throw ConfigError(ErrorId::config_state, std::string(what) + ": the model '" + name_ +
                                                          "' is not built yet; call build(Shape{...}) or fit() first");
     }
@@ -631,7 +638,7 @@ private:
 
     // Sizes every buffer for `batch` once: the steady-state step allocates nothing.
     void reserve(Index batch, const Shape& x_shape, const Shape& y_shape) {
-        if (!built_) build(x_shape.without_batch());
+        if (!built()) build(x_shape.without_batch());
         acts_.resize(layers_.size() + 1);
         grads_.resize(layers_.size() + 1);
         acts_[0].reserve(batch * x_shape.sample_size());
@@ -737,11 +744,25 @@ private:
             bad("validation_split must be in [0, 1), got " + std::to_string(o.validation_split));
         if (o.verbose < 0 || o.verbose > 2) bad("verbose must be 0, 1 or 2, got " + std::to_string(o.verbose));
     }
-    void build_from(const HostTensor& x, const char* what) {
+    // The const methods build a model that is not built yet from their x,
+    // once, even when many threads call them at once (build_state.hpp).
+    void build_once(const HostTensor& x, const char* what) const {
+        if (built()) return;
+        std::lock_guard<std::mutex> lock(build_state_.mutex());
+        if (built()) return;
         if (x.shape().rank() < 2)
             throw ShapeError(ErrorId::shape_rank, std::string(what) + ": x must be (samples, ...), got shape " +
                                                       x.shape().str());
-        build(x.shape().without_batch());
+        const_cast<Sequential*>(this)->build(x.shape().without_batch());
+    }
+    // A tensor too large to allocate is reported with the layer that asked for it.
+    Shape build_layer(Layer<T, Device>& layer, const Shape& input) {
+        try {
+            return layer.build(input, rng_);
+        } catch (const ConfigError& e) {
+            if (e.id() != ErrorId::config_memory) throw;
+            throw ConfigError(ErrorId::config_memory, layer.type() + " '" + layer.name() + "': " + e.message());
+        }
     }
     void check_input(const char* what, const HostTensor& x) const {
         if (x.shape().rank() < 2 || x.shape().without_batch() != input_shape_)
@@ -759,7 +780,7 @@ private:
                                                        " samples but y has " +
                                                        (y.shape().rank() ? std::to_string(y.rows()) : "none") +
                                                        " (x " + x.shape().str() + ", y " + y.shape().str() + ")");
-        if (!built_) const_cast<Sequential*>(this)->build_from(x, what);
+        build_once(x, what);
         check_input(what, x);
         check_finite(what, "x", x);
         check_finite(what, "y", y);
@@ -819,7 +840,7 @@ private:
     std::vector<LayerPtr<T, Device>> layers_;
     std::map<std::string, int> name_counts_;
     Shape input_shape_;
-    bool built_ = false;
+    detail::BuildState build_state_;
     std::size_t first_trainable_ = 0;
     OptimizerPtr<T, Device> optimizer_;
     LossPtr<T, Device> loss_;
