@@ -168,6 +168,7 @@ TEST_CASE("TerminateOnNaN stops training at the first batch whose loss is not fi
     CHECK(h.epoch.size() < 50);
 }
 
+
 namespace {
 // Everything written to std::cout while it lives.
 class CoutCapture {
@@ -218,6 +219,34 @@ void check_rates(const std::vector<double>& got, const std::vector<double>& expe
     }
 }
 }  // namespace
+
+TEST_CASE("After TerminateOnNaN the progress line shows the step where training stopped and nan", "[callback][nan]") {
+    Sequential<float> model("diverges", 1);
+    model.add(Dense(8, Activation::ReLU));
+    model.add(Dense(1));
+    model.compile(SGD(1e30), MeanSquaredError());
+    Tensor<float> x(Shape{1600, 4}), y(Shape{1600, 1}, 3.0f);
+    for (Index i = 0; i < x.size(); ++i) x[i] = float(i % 7) - 3.0f;
+    auto stop = std::make_shared<TerminateOnNaN>(nullptr);
+    FitOptions<float> o;
+    o.batch_size = 8;  // 200 steps
+    o.verbose = 2;
+    o.callbacks = {stop};
+    std::string printed;
+    {
+        CoutCapture capture;
+        model.fit(x, y, o);
+        printed = capture.str();
+    }
+    REQUIRE(stop->terminated());
+    REQUIRE(stop->batch() < 199);
+    const std::string steps = std::to_string(stop->batch() + 1) + "/200";
+    INFO(printed);
+    CHECK_THAT(printed, Catch::Contains(steps + " - "));
+    CHECK_THAT(printed, !Catch::Contains("200/200"));
+    CHECK_THAT(printed, Catch::Contains("loss: nan") || Catch::Contains("loss: inf"));
+    CHECK_THAT(printed, !Catch::Contains("-nan"));
+}
 
 // ---- Monitor (shared by EarlyStopping, ModelCheckpoint, ReduceLROnPlateau) ----
 

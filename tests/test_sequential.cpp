@@ -197,7 +197,7 @@ TEST_CASE("predict and evaluate on a model not built yet build it once, from man
     auto data = toy(40, 3);
     auto reference = small_model(9);
     const auto expected = reference.predict(data.x, 8);
-    for (int trial = 0; trial < 20; ++trial) {
+    for (int trial = 0; trial < 50; ++trial) {
         auto model = small_model(9);
         std::vector<Tensor<float>> results(8);
         std::vector<double> losses(8);
@@ -307,6 +307,17 @@ TEST_CASE("Progress lines follow Keras's format", "[progress]") {
     bar.finish({{"loss", 1.0}, {"val_loss", 2.0}});
     CHECK_THAT(tty.str(), Catch::Matchers::Contains("\r4/4 [==============================] - 0s "));
     CHECK_THAT(tty.str(), Catch::Matchers::EndsWith("- loss: 1.0000 - val_loss: 2.0000\n"));
+
+    // Training stopped after step 2 of 200 with a NaN loss (sign bit set).
+    std::ostringstream stopped_line, stopped_tty;
+    ProgressBar stopped(200, 2, false, stopped_line);
+    stopped.finish({{"loss", -std::numeric_limits<double>::quiet_NaN()}}, 2);
+    CHECK_THAT(stopped_line.str(), Catch::Matchers::StartsWith("  2/200 - ") && Catch::Matchers::Contains("loss: nan"));
+    ProgressBar stopped_bar(200, 1, true, stopped_tty);
+    stopped_bar.update(2, {{"loss", 1.0}});
+    stopped_bar.finish({{"loss", std::numeric_limits<double>::quiet_NaN()}}, 2);
+    CHECK_THAT(stopped_tty.str(), Catch::Matchers::EndsWith("- loss: nan\n") && !Catch::Matchers::Contains("200/200"));
+    CHECK_THAT(stopped_tty.str(), Catch::Matchers::Contains("  2/200 [.............................."));
 
     std::ostringstream silent;
     ProgressBar none(4, 0, true, silent);

@@ -44,43 +44,32 @@ public:
     }
 
     // After step `step` (1-based) with the running values.
-    void update(Index step, const Values& values) {
-        if (!in_place_) return;
-        const auto now = Clock::now();
-        if (step < total_ && seconds(now - last_draw_) < 0.05) return;
-        last_draw_ = now;
-        const double elapsed = seconds(now - start_);
-        std::string line = "\r" + counter(step) + " " + bar(step) + " - ";
-        if (step < total_) line += "ETA: " + format_eta(elapsed / double(step) * double(total_ - step));
-        else line += format_time_total(elapsed) + " " + format_per_step(elapsed / double(step));
-        line += format_values(values);
-        // Pad over the previous, possibly longer, line.
-        const std::size_t width = line.size();
-        if (width < last_width_) line += std::string(last_width_ - width, ' ');
-        last_width_ = width;
-        out_ << line << std::flush;
-    }
+    void update(Index step, const Values& values) { draw(step, values, false); }
 
-    // End of the epoch: final values, validation included.
-    void finish(const Values& values) {
+    // End of the epoch after `steps_done` steps (fewer than the total when
+    // training stopped early): final values, validation included.
+    void finish(const Values& values, Index steps_done) {
         if (verbose_ == 0) return;
         const double elapsed = seconds(Clock::now() - start_);
         if (in_place_) {
-            update(total_, values);
+            draw(steps_done, values, true);
             out_ << "\n" << std::flush;
             return;
         }
-        out_ << counter(total_) << " - " << format_time_total(elapsed) << format_values(values) << " - "
-             << format_time_total(elapsed) << "/epoch - " << format_per_step(elapsed / double(std::max<Index>(total_, 1)))
-             << "\n"
+        out_ << counter(steps_done) << " - " << format_time_total(elapsed) << format_values(values) << " - "
+             << format_time_total(elapsed) << "/epoch - "
+             << format_per_step(elapsed / double(std::max<Index>(steps_done, 1))) << "\n"
              << std::flush;
     }
+    void finish(const Values& values) { finish(values, total_); }
 
+    // " - loss: 0.2960 - accuracy: 0.9140"; a NaN prints as "nan" whatever its sign bit.
     static std::string format_values(const Values& values) {
         std::string s;
         char buf[64];
         for (const auto& [k, v] : values) {
-            std::snprintf(buf, sizeof buf, "%.4f", v);
+            if (std::isnan(v)) std::snprintf(buf, sizeof buf, "nan");
+            else std::snprintf(buf, sizeof buf, "%.4f", v);
             s += " - " + k + ": " + buf;
         }
         return s;
@@ -89,6 +78,23 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
     static double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+    void draw(Index step, const Values& values, bool final) {
+        if (!in_place_) return;
+        const auto now = Clock::now();
+        if (!final && step < total_ && seconds(now - last_draw_) < 0.05) return;
+        last_draw_ = now;
+        const double elapsed = seconds(now - start_);
+        std::string line = "\r" + counter(step) + " " + bar(step) + " - ";
+        if (!final && step < total_) line += "ETA: " + format_eta(elapsed / double(step) * double(total_ - step));
+        else line += format_time_total(elapsed) + " " + format_per_step(elapsed / double(std::max<Index>(step, 1)));
+        line += format_values(values);
+        // Pad over the previous, possibly longer, line.
+        const std::size_t width = line.size();
+        if (width < last_width_) line += std::string(last_width_ - width, ' ');
+        last_width_ = width;
+        out_ << line << std::flush;
+    }
 
     std::string counter(Index step) const {
         const std::string t = std::to_string(total_), s = std::to_string(step);

@@ -223,6 +223,7 @@ public:
             double loss_sum = 0;
             Index correct = 0, seen = 0, seen_elements = 0;
             Logs batch_logs;
+            Index steps_done = 0;
             for (Index step = 0; step < steps; ++step) {
                 const Index first = step * batch_size;
                 const Index count = std::min(batch_size, n_train - first);
@@ -241,7 +242,8 @@ public:
                     for (const auto& [k, v] : values) batch_logs[k] = v;  // same keys every step: no new nodes
                     for (auto& cb : options.callbacks) cb->on_train_batch_end(*this, step, batch_logs);
                 }
-                bar.update(step + 1, values);
+                steps_done = step + 1;
+                bar.update(steps_done, values);
                 if (stop_) break;
             }
 
@@ -251,7 +253,7 @@ public:
                 values.emplace_back("val_loss", val.loss);
                 for (const auto& [k, v] : val.metrics) values.emplace_back("val_" + k, v);
             }
-            bar.finish(values);
+            bar.finish(values, steps_done);
             history.epoch.push_back(epoch);
             epochs_completed_ = epoch + 1;
             for (const auto& [k, v] : values) history.history[k].push_back(v);
