@@ -107,6 +107,30 @@ TEST_CASE("RMSprop follows Keras: plain, centered, momentum", "[optimizer][rmspr
     }
 }
 
+TEST_CASE("Float Adam and RMSprop take 1 - beta and 1 - rho from the double value, as Keras", "[optimizer]") {
+    // float(0.999) is 1.3e-8 above 0.999, so 1 - float(0.999) is 1.3e-5 off
+    // (relative) from Keras's coefficient; 0.9999 makes it 1.7e-4.
+    auto first_slot = [](auto spec) {
+        auto opt = spec.template make<float, Cpu>();
+        Param<float> p;
+        p.value = Tensor<float>(Shape{3}, {1.0f, -2.0f, 0.5f});
+        p.grad = Tensor<float>(Shape{3}, {0.3f, -1.7f, 2.5f});
+        std::vector<Param<float>*> ps{&p};
+        opt->build(ps);
+        opt->step(ps);
+        return std::pair<Tensor<float>, Tensor<float>>(p.grad, p.slots.back());
+    };
+    for (double beta_2 : {0.999, 0.9999}) {
+        CAPTURE(beta_2);
+        const auto [g, v] = first_slot(Adam(0.001, 0.9, beta_2));
+        for (Index i = 0; i < 3; ++i)
+            CHECK(double(v[i]) == Approx(double(g[i]) * double(g[i]) * (1 - beta_2)).epsilon(3e-7));
+        const auto [g2, v2] = first_slot(RMSprop(0.001, beta_2));
+        for (Index i = 0; i < 3; ++i)
+            CHECK(double(v2[i]) == Approx(double(g2[i]) * double(g2[i]) * (1 - beta_2)).epsilon(3e-7));
+    }
+}
+
 TEST_CASE("Optimizers have Keras's defaults and names", "[optimizer]") {
     CHECK(SGD().learning_rate == 0.01);
     CHECK(Adam().learning_rate == 0.001);

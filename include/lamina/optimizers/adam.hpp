@@ -37,7 +37,7 @@ protected:
         const double t = double(this->iterations());
         const double alpha = this->learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
         backend::adam_update(Device{}, p.value, p.grad, p.slots[0], p.slots[1], amsgrad_ ? &p.slots[2] : nullptr,
-                             T(alpha), T(beta_1_), T(beta_2_), T(epsilon_));
+                             T(alpha), T(1.0 - beta_1_), T(1.0 - beta_2_), T(epsilon_));
     }
 
 private:

@@ -36,7 +36,7 @@ protected:
         Tensor<T, Device>* mg = centered_ ? &p.slots[1] : nullptr;
         Tensor<T, Device>* mom = momentum_ > 0 ? &p.slots[centered_ ? 2 : 1] : nullptr;
         backend::rmsprop_update(Device{}, p.value, p.grad, p.slots[0], mg, mom, T(this->learning_rate()), T(rho_),
-                                T(momentum_), T(epsilon_));
+                                T(1.0 - rho_), T(momentum_), T(epsilon_));
     }
 
 private:

@@ -48,16 +48,18 @@ void sgd_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>* m, T lr, T mom
 
 // m += (g - m)(1 - b1);  v += (g^2 - v)(1 - b2);  amsgrad: vhat = max(vhat, v)
 // w -= alpha m / (sqrt(v or vhat) + eps), with alpha = lr sqrt(1 - b2^t) / (1 - b1^t)
+// The caller passes 1 - b1 and 1 - b2 computed in double, as Keras does:
+// 1 - float(0.999) is 1.3e-5 (relative) away from float(1 - 0.999).
 template <class T>
 void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>& v, Tensor<T>* vhat, T alpha,
-                 T beta_1, T beta_2, T epsilon) {
+                 T one_minus_beta_1, T one_minus_beta_2, T epsilon) {
     parallel_ranges(w.size(), [&](Index b, Index e) {
         const auto ga = detail::segment(g, b, e);
         auto ma = detail::segment(m, b, e);
         auto va = detail::segment(v, b, e);
         auto wa = detail::segment(w, b, e);
-        ma += (ga - ma) * (T(1) - beta_1);
-        va += (ga.square() - va) * (T(1) - beta_2);
+        ma += (ga - ma) * one_minus_beta_1;
+        va += (ga.square() - va) * one_minus_beta_2;
         if (vhat) {
             auto vh = detail::segment(*vhat, b, e);
             vh = vh.max(va);
@@ -70,14 +72,15 @@ void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>&
 
 // v = rho v + (1 - rho) g^2;  centered: mg = rho mg + (1 - rho) g, d = v - mg^2, else d = v
 // inc = lr g / sqrt(d + eps);  momentum > 0: mom = momentum mom + inc, w -= mom;  else w -= inc
+// 1 - rho comes from the caller, computed in double (as adam_update's 1 - b).
 template <class T>
 void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<T>* mg, Tensor<T>* mom, T lr,
-                    T rho, T momentum, T epsilon) {
+                    T rho, T one_minus_rho, T momentum, T epsilon) {
     parallel_ranges(w.size(), [&](Index b, Index e) {
         const auto ga = detail::segment(g, b, e);
         auto va = detail::segment(v, b, e);
         auto wa = detail::segment(w, b, e);
-        va = rho * va + (T(1) - rho) * ga.square();
+        va = rho * va + one_minus_rho * ga.square();
         auto apply = [&](const auto& denom) {
             if (mom) {
                 auto mo = detail::segment(*mom, b, e);
@@ -89,7 +92,7 @@ void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<
         };
         if (mg) {
             auto mga = detail::segment(*mg, b, e);
-            mga = rho * mga + (T(1) - rho) * ga;
+            mga = rho * mga + one_minus_rho * ga;
             apply(va - mga.square());
         } else {
             apply(va);
