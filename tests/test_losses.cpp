@@ -5,7 +5,9 @@
 
 #include "matchers.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 using namespace lamina;
 
@@ -60,6 +62,51 @@ TEST_CASE("Losses stay finite for logits of +-1e4 and probabilities of 0 and 1",
     CHECK(grad.array().isFinite().all());
     CHECK(std::isfinite(BinaryCrossentropyLoss<float>(false).compute(extreme, onehot, &grad)));
     CHECK(grad.array().isFinite().all());
+}
+
+TEST_CASE("Softmax + cross-entropy on probabilities: the logit gradient is the gradient of the reported loss, "
+          "saturated or not", "[loss][stability]") {
+    // Keras's JAX and PyTorch backends: the loss clips q = p / sum(p) to
+    // [1e-7, 1 - 1e-7], and the gradient is that clipped loss's exact
+    // gradient. Checked against central differences of compute() through
+    // the softmax, with logits far from the clipping thresholds.
+    auto softmax = [](const std::vector<double>& z) {
+        Tensor<double> p(Shape{1, Index(z.size())});
+        double m = *std::max_element(z.begin(), z.end()), s = 0;
+        for (double v : z) s += std::exp(v - m);
+        for (std::size_t k = 0; k < z.size(); ++k) p[Index(k)] = std::exp(z[k] - m) / s;
+        return p;
+    };
+    const std::vector<std::vector<double>> rows{
+        {1.0, 2.0, 0.5, -1.0},    // nothing saturated
+        {30.0, 0.0, -2.0, 1.0},   // the true class (1) below 1e-7: clipped
+        {0.0, 25.0, -3.0, -1.0},  // the true class above 1 - 1e-7: clipped
+    };
+    const std::vector<std::vector<double>> targets{{0, 1, 0, 0}, {0.2, 0.5, 0.3, 0}};
+    for (const auto& z : rows)
+        for (const auto& y : targets) {
+            CAPTURE(z, y);
+            const Tensor<double> target(Shape{1, 4}, {y[0], y[1], y[2], y[3]});
+            const CategoricalCrossentropyLoss<double> loss(false);
+            Tensor<double> dz(Shape{1, 4});
+            REQUIRE(loss.logit_gradient(softmax(z), target, dz));
+            for (std::size_t k = 0; k < 4; ++k) {
+                const double h = 1e-5;
+                auto plus = z, minus = z;
+                plus[k] += h;
+                minus[k] -= h;
+                const double numeric =
+                    (loss.compute(softmax(plus), target, nullptr) - loss.compute(softmax(minus), target, nullptr)) /
+                    (2 * h);
+                CHECK(dz[Index(k)] == Approx(numeric).margin(1e-7));
+            }
+            if (y[1] == 1) {  // the sparse loss agrees with the one-hot one
+                Tensor<double> sparse_dz(Shape{1, 4});
+                SparseCategoricalCrossentropyLoss<double>(false).logit_gradient(softmax(z), Tensor<double>(Shape{1}, {1.0}),
+                                                                               sparse_dz);
+                for (Index k = 0; k < 4; ++k) CHECK(sparse_dz[k] == Approx(dz[k]).margin(1e-15));
+            }
+        }
 }
 
 TEST_CASE("Losses reject targets of the wrong shape or range", "[loss][errors]") {

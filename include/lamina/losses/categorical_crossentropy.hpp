@@ -32,7 +32,7 @@ public:
     bool supports_logit_gradient() const override { return !from_logits_; }
     bool logit_gradient(const TensorType& probs, const TensorType& target, TensorType& grad) const override {
         if (from_logits_) return false;
-        backend::softmax_logit_gradient(Device{}, probs, target.data(), false, target, grad);
+        backend::softmax_logit_gradient(Device{}, probs, target.data(), false, target, grad, detail::prob_epsilon);
         return true;
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::Categorical; }

@@ -39,7 +39,8 @@ public:
     virtual Shape target_shape(const Shape& output) const { return output; }
 
     // Cross-entropy on softmax probabilities can hand the model dL/d(logits)
-    // = (p - y) / batch directly; returns false where that does not apply.
+    // directly: the exact gradient of compute()'s clipped value, (p - y) / batch
+    // while nothing saturates. Returns false where that does not apply.
     virtual bool logit_gradient(const TensorType& /*probs*/, const TensorType& /*target*/, TensorType& /*grad*/) const {
         return false;
     }

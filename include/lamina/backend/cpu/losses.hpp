@@ -100,22 +100,37 @@ T probability_cross_entropy(Cpu, const Tensor<T>& probs, const T* target, bool s
     return T(total / double(B));
 }
 
-// dL/d(logits) for softmax outputs p under cross-entropy: (p - y * sum(p)) / B
-// (sum(p) is 1 up to rounding; keeping it makes this the exact derivative of
-// the unclipped loss).
+// dL/d(logits) for softmax outputs p under probability_cross_entropy's
+// clipped loss: the exact gradient of the loss that function reports (Keras's
+// JAX and PyTorch backends differentiate the same clipped formula). With
+// q = p / S and Y_u = sum of y_k over the classes whose q_k is not clipped,
+//   dL/dz_j = (p_j Y_u / S - [q_j not clipped] y_j) / B,
+// the softmax Jacobian applied to dL/dp in closed form: no 1/p anywhere.
+// Unsaturated, this is (p - y) / B; a class clipped at eps or 1 - eps adds
+// neither loss slope nor gradient.
 template <class T>
 void softmax_logit_gradient(Cpu, const Tensor<T>& probs, const T* target, bool sparse, const Tensor<T>& labels,
-                            Tensor<T>& grad) {
+                            Tensor<T>& grad, double eps) {
     const Index B = probs.rows(), K = probs.cols();
     for (Index r = 0; r < B; ++r) {
         const T* p = probs.data() + r * K;
         T* g = grad.data() + r * K;
-        double ysum = 0;
-        for (Index k = 0; k < K; ++k) ysum += sparse ? (k == static_cast<Index>(labels[r]) ? 1.0 : 0.0) : double(target[r * K + k]);
-        for (Index k = 0; k < K; ++k) {
-            const double y = sparse ? (k == static_cast<Index>(labels[r]) ? 1.0 : 0.0) : double(target[r * K + k]);
-            g[k] = T((double(p[k]) * ysum - y) / double(B));
-        }
+        double s = 0;
+        for (Index k = 0; k < K; ++k) s += double(p[k]);
+        if (s <= 0) s = eps;  // as probability_cross_entropy
+        auto y_at = [&](Index k) -> double {
+            if (sparse) return k == static_cast<Index>(labels[r]) ? 1.0 : 0.0;
+            return double(target[r * K + k]);
+        };
+        auto unclipped = [&](Index k) {
+            const double q = double(p[k]) / s;
+            return q > eps && q < 1.0 - eps;
+        };
+        double y_unclipped = 0;
+        for (Index k = 0; k < K; ++k)
+            if (unclipped(k)) y_unclipped += y_at(k);
+        for (Index k = 0; k < K; ++k)
+            g[k] = T((double(p[k]) * y_unclipped / s - (unclipped(k) ? y_at(k) : 0.0)) / double(B));
     }
 }
 
