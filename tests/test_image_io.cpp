@@ -19,7 +19,9 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 using namespace lamina;
@@ -102,6 +104,46 @@ Bytes png16(std::uint32_t w, std::uint32_t h, int type, const std::vector<std::u
     return png;
 }
 
+// n zero bytes as raw deflate blocks (no zlib header), ended by `flush`.
+Bytes deflate_zeros(std::size_t n, int flush) {
+    z_stream z{};
+    REQUIRE(deflateInit2(&z, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) == Z_OK);
+    const Bytes zeros(n);
+    Bytes out, buffer(1 << 16);
+    z.next_in = const_cast<Bytef*>(zeros.data());
+    z.avail_in = static_cast<uInt>(n);
+    int rc = Z_OK;
+    do {
+        z.next_out = buffer.data();
+        z.avail_out = static_cast<uInt>(buffer.size());
+        rc = deflate(&z, flush);
+        out.insert(out.end(), buffer.data(), buffer.data() + (buffer.size() - z.avail_out));
+    } while (z.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    deflateEnd(&z);
+    return out;
+}
+
+// A valid w x h PNG (no interlace) whose samples are all 0, made without
+// holding its pixels: its filtered rows are zero bytes only (filter 0, then
+// zero samples). A full flush leaves deflate with no history, so the bytes
+// of one compressed 1 MiB of zeros can be repeated; an 11585 x 11585
+// 16-bit RGBA image (1 GiB of rows) takes 1 MB.
+Bytes zero_png(std::uint32_t w, std::uint32_t h, std::uint8_t depth, std::uint8_t type) {
+    const std::uint64_t channels = type == 2 ? 3 : type == 4 ? 2 : type == 6 ? 4 : 1;
+    const std::uint64_t rows = ((std::uint64_t(w) * channels * depth + 7) / 8 + 1) * h;
+    const std::size_t segment = std::size_t(1) << 20;
+    Bytes z{0x78, 0xda};
+    const Bytes block = deflate_zeros(segment, Z_FULL_FLUSH);
+    for (std::uint64_t i = 0; i < rows / segment; ++i) z.insert(z.end(), block.begin(), block.end());
+    const Bytes tail = deflate_zeros(static_cast<std::size_t>(rows % segment), Z_FINISH);
+    z.insert(z.end(), tail.begin(), tail.end());
+    be32(z, static_cast<std::uint32_t>((rows % 65521) << 16 | 1));  // Adler-32 of zeros: a stays 1, b counts
+    Bytes png = png_header(w, h, depth, type);
+    png_chunk(png, "IDAT", z);
+    png_chunk(png, "IEND", {});
+    return png;
+}
+
 // A GIF of palette indices (< 4), colour `transparent` see-through (-1: none).
 // LZW without compression: a clear code before every pixel code keeps the
 // code table empty, so every code stays 3 bits wide.
@@ -154,6 +196,37 @@ Bytes gif(std::uint16_t w, std::uint16_t h, const Bytes& indices, const Bytes& p
     g.push_back(0);
     g.push_back(0x3b);
     return g;
+}
+
+io::LoadImageOptions max_pixels(Index n) {
+    io::LoadImageOptions o;
+    o.max_pixels = n;
+    return o;
+}
+
+io::LoadImageOptions max_bytes(Index n) {
+    io::LoadImageOptions o;
+    o.max_bytes = n;
+    return o;
+}
+
+// `jpeg` with an APP1 segment holding EXIF orientation o in front.
+Bytes with_exif_orientation(const Bytes& jpeg, std::uint8_t o, bool little_endian = true) {
+    Bytes tiff = little_endian
+                     ? Bytes{'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, o, 0, 0, 0, 0, 0, 0, 0}
+                     : Bytes{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0};
+    // push_back, not insert, as in gif().
+    Bytes app1{'E', 'x', 'i', 'f', 0, 0};
+    for (std::uint8_t b : tiff) app1.push_back(b);
+    Bytes out{0xff,
+              0xd8,
+              0xff,
+              0xe1,
+              static_cast<std::uint8_t>((app1.size() + 2) >> 8),
+              static_cast<std::uint8_t>(app1.size() + 2)};
+    for (std::uint8_t b : app1) out.push_back(b);
+    for (std::size_t i = 2; i < jpeg.size(); ++i) out.push_back(jpeg[i]);
+    return out;
 }
 
 Tensor<float> load(const Bytes& bytes, const std::string& name = "test") {
@@ -233,8 +306,9 @@ TEST_CASE("load_image reads greyscale and progressive JPEGs (libjpeg-turbo's)", 
         const Bytes& bytes;
         int channels;
     };
-    for (const Case& k : {Case{"grey", jpeg_fixtures::grey, 1}, Case{"grey_progressive", jpeg_fixtures::grey_progressive, 1},
-                          Case{"rgb_progressive", jpeg_fixtures::rgb_progressive, 3}}) {
+    for (const Case& k :
+         {Case{"grey", jpeg_fixtures::grey, 1}, Case{"grey_progressive", jpeg_fixtures::grey_progressive, 1},
+          Case{"rgb_progressive", jpeg_fixtures::rgb_progressive, 3}}) {
         INFO(k.name);
         const Tensor<float> image = load(k.bytes, std::string(k.name) + ".jpg");
         REQUIRE(image.shape().str() == Shape{k.channels, h, w}.str());
@@ -290,24 +364,6 @@ TEST_CASE("load_image applies a JPEG's EXIF orientation", "[image]") {
     for (int r = 0; r < h; ++r)
         for (int c = 0; c < w; ++c) pixels[std::size_t(r * w + c)] = c < 8 ? 0 : 255;
     const Bytes jpeg = encode("jpg", pixels, w, h, 1);
-    auto with_orientation = [&](std::uint8_t o, bool little_endian) {
-        Bytes tiff =
-            little_endian
-                ? Bytes{'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, o, 0, 0, 0, 0, 0, 0, 0}
-                : Bytes{'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, o, 0, 0, 0, 0, 0, 0};
-        // push_back, not insert, as in gif().
-        Bytes app1{'E', 'x', 'i', 'f', 0, 0};
-        for (std::uint8_t b : tiff) app1.push_back(b);
-        Bytes out{0xff,
-                  0xd8,
-                  0xff,
-                  0xe1,
-                  static_cast<std::uint8_t>((app1.size() + 2) >> 8),
-                  static_cast<std::uint8_t>(app1.size() + 2)};
-        for (std::uint8_t b : app1) out.push_back(b);
-        for (std::size_t i = 2; i < jpeg.size(); ++i) out.push_back(jpeg[i]);
-        return out;
-    };
     auto mean = [](const Tensor<float>& t, Index r0, Index r1, Index c0, Index c1) {
         double s = 0;
         for (Index r = r0; r < r1; ++r)
@@ -315,23 +371,51 @@ TEST_CASE("load_image applies a JPEG's EXIF orientation", "[image]") {
         return s / double((r1 - r0) * (c1 - c0));
     };
     // (3, ...): stb_image_write's JPEGs are always colour.
-    const Tensor<float> upright = load(with_orientation(1, true));
+    const Tensor<float> upright = load(with_exif_orientation(jpeg, 1, true));
     REQUIRE(upright.shape().str() == Shape{3, 8, 16}.str());
     CHECK(mean(upright, 0, 8, 0, 8) < 0.1);
     // 6: the camera was turned clockwise; shown rotated 90 degrees clockwise,
     // the left (black) half becomes the top.
     for (bool little : {true, false}) {
-        const Tensor<float> rotated = load(with_orientation(6, little));
+        const Tensor<float> rotated = load(with_exif_orientation(jpeg, 6, little));
         REQUIRE(rotated.shape().str() == Shape{3, 16, 8}.str());
         CHECK(mean(rotated, 0, 8, 0, 8) < 0.1);
         CHECK(mean(rotated, 8, 16, 0, 8) > 0.9);
     }
-    const Tensor<float> left = load(with_orientation(8, true));  // 90 degrees counter-clockwise
+    const Tensor<float> left = load(with_exif_orientation(jpeg, 8, true));  // 90 degrees counter-clockwise
     REQUIRE(left.shape().str() == Shape{3, 16, 8}.str());
     CHECK(mean(left, 8, 16, 0, 8) < 0.1);
-    const Tensor<float> flipped = load(with_orientation(3, true));  // 180 degrees
+    const Tensor<float> flipped = load(with_exif_orientation(jpeg, 3, true));  // 180 degrees
     REQUIRE(flipped.shape().str() == Shape{3, 8, 16}.str());
     CHECK(mean(flipped, 0, 8, 8, 16) < 0.1);
+}
+
+TEST_CASE("load_image: each EXIF orientation moves every pixel exactly", "[image]") {
+    // stb decodes the same pixels whatever the EXIF segment says, so each
+    // orientation must be an exact permutation of the upright image.
+    const int w = 24, h = 16;
+    const Bytes jpeg = encode("jpg", pattern(w, h, 3), w, h, 3);
+    const Tensor<float> upright = load(with_exif_orientation(jpeg, 1));
+    REQUIRE(upright.shape().str() == Shape{3, h, w}.str());
+    for (std::uint8_t o = 1; o <= 8; ++o) {
+        INFO("orientation " << int(o));
+        const Tensor<float> shown = load(with_exif_orientation(jpeg, o, o % 2 == 0));
+        const bool swap = o >= 5;
+        const int sh = swap ? w : h, sw = swap ? h : w;
+        REQUIRE(shown.shape().str() == Shape{3, sh, sw}.str());
+        int wrong = 0;
+        for (int c = 0; c < 3; ++c)
+            for (int r = 0; r < sh; ++r)
+                for (int col = 0; col < sw; ++col) {
+                    // The stored (y, x) shown at (r, col): 5-8 transpose, then
+                    // 2, 3, 7, 8 mirror left-right and 3, 4, 6, 7 top-bottom.
+                    int y = swap ? col : r, x = swap ? r : col;
+                    if (o == 2 || o == 3 || o == 7 || o == 8) x = w - 1 - x;
+                    if (o == 3 || o == 4 || o == 6 || o == 7) y = h - 1 - y;
+                    wrong += shown[(c * sh + r) * sw + col] != upright[(c * h + y) * w + x];
+                }
+        CHECK(wrong == 0);
+    }
 }
 
 TEST_CASE("load_image: missing, empty, garbage and unsupported files", "[image]") {
@@ -354,7 +438,7 @@ TEST_CASE("load_image: missing, empty, garbage and unsupported files", "[image]"
     CHECK_THROWS_MATCHES(io::load_image_from_memory(nullptr, 4), ConfigError,
                          error(ErrorId::config_argument, {"null"}));
     const Bytes png = encode("png", pattern(2, 2, 1), 2, 2, 1);
-    CHECK_THROWS_MATCHES(io::load_image_from_memory(png.data(), png.size(), "x", 0), ConfigError,
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(png.data(), png.size(), "x", max_pixels(0)), ConfigError,
                          error(ErrorId::config_argument, {"max_pixels"}));
 }
 
@@ -435,9 +519,9 @@ TEST_CASE("load_image: corrupt data, CRC errors and forged sizes", "[image]") {
     // 64-bit count (the fuzzer found this), the message gives it exactly.
     Bytes widest = png_header(0xffffffffu, 0xffffff0bu, 8, 0);
     png_chunk(widest, "IEND", {});
-    CHECK_THROWS_MATCHES(load(widest, "widest.png"), FormatError,
-                         error(ErrorId::format_header,
-                               {"widest.png", "4294967295 x 4294967051", "18446743017147597045", "max_pixels"}));
+    CHECK_THROWS_MATCHES(
+        load(widest, "widest.png"), FormatError,
+        error(ErrorId::format_header, {"widest.png", "4294967295 x 4294967051", "18446743017147597045", "max_pixels"}));
     // The same for a BMP and a GIF header, and a caller's own lower limit.
     Bytes bmp = encode("bmp", pattern(4, 4, 3), 4, 4, 3);
     bmp[18] = 0x40, bmp[19] = 0x9c, bmp[20] = 0, bmp[21] = 0;  // width 40000
@@ -447,9 +531,109 @@ TEST_CASE("load_image: corrupt data, CRC errors and forged sizes", "[image]") {
     g[6] = g[7] = g[8] = g[9] = 0xff;  // 65535 x 65535
     CHECK_THROWS_MATCHES(load(g, "huge.gif"), FormatError, error(ErrorId::format_header, {"huge.gif"}));
     const Bytes ok = encode("png", pattern(10, 10, 1), 10, 10, 1);
-    CHECK_THROWS_MATCHES(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", 99), FormatError,
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", max_pixels(99)), FormatError,
                          error(ErrorId::format_header, {"10 x 10", "99"}));
-    CHECK(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", 100).shape().str() == Shape{1, 10, 10}.str());
+    CHECK(io::load_image_from_memory(ok.data(), ok.size(), "ten.png", max_pixels(100)).shape().str() ==
+          Shape{1, 10, 10}.str());
+}
+
+TEST_CASE("load_image: an image needing more than max_bytes is refused before decoding", "[image]") {
+    using test::error;
+    // 1 MB that declares 11585 x 11585 16-bit RGBA pixels (within max_pixels):
+    // stb's 8-byte pixels beside lamina's 16-byte floats need 3.0 GiB, more
+    // than the default 2.5 GiB. Decoding it took 27 s and 5.2 GB before the
+    // limit existed; the refusal comes before stb_image allocates anything.
+    const Bytes big = zero_png(11585, 11585, 16, 6);
+    CHECK(big.size() < 1200000);
+    CHECK_THROWS_MATCHES(load(big, "big.png"), FormatError,
+                         error(ErrorId::format_header,
+                               {"'big.png' is 11585 x 11585 pixels of 4 channels, 16 bits each", "3221093400 bytes",
+                                "limit of 2684354560 bytes", "raise LoadImageOptions::max_bytes"}));
+
+    // The same kind, small: 1000 x 1000 16-bit RGBA needs 24 bytes a pixel,
+    // so it is refused where its 8-bit twin (20 bytes a pixel) fits, and a
+    // limit raised to what it needs lets it through.
+    const Bytes deep = zero_png(1000, 1000, 16, 6), shallow = zero_png(1000, 1000, 8, 6);
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(deep.data(), deep.size(), "deep.png", max_bytes(20000000)),
+                         FormatError,
+                         error(ErrorId::format_header,
+                               {"1000 x 1000 pixels", "24000000 bytes", "limit of 20000000 bytes", "max_bytes"}));
+    CHECK(
+        io::load_image_from_memory(shallow.data(), shallow.size(), "shallow.png", max_bytes(20000000)).shape().str() ==
+        Shape{4, 1000, 1000}.str());
+    const Tensor<float> loaded = io::load_image_from_memory(deep.data(), deep.size(), "deep.png", max_bytes(24000000));
+    REQUIRE(loaded.shape().str() == Shape{4, 1000, 1000}.str());
+    CHECK(loaded[0] == 0.0f);
+    CHECK(loaded[loaded.size() - 1] == 0.0f);
+
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(deep.data(), deep.size(), "deep.png", max_bytes(0)), ConfigError,
+                         error(ErrorId::config_argument, {"deep.png", "max_bytes"}));
+}
+
+TEST_CASE("load_image: every format's decoding is bounded by max_bytes", "[image]") {
+    using test::error;
+    // Whatever else stb needs, its 8-bit pixels beside lamina's floats take 5
+    // bytes a sample: one byte less must be refused, the defaults must load.
+    const int w = 64, h = 48;
+    struct Case {
+        std::string name;
+        Bytes bytes;
+        int channels;
+    };
+    std::vector<Case> cases;
+    for (const std::string format : {"png", "bmp", "tga", "jpg"})
+        for (int channels : {1, 3, 4}) {
+            if (format == "jpg" && channels != 3) continue;  // stb_image_write's JPEGs are always colour
+            if (format == "bmp" && channels != 4) continue;  // BMP stores 3 or 4 channels, stb reads back 3 or 4
+            cases.push_back({"p." + format, encode(format, pattern(w, h, channels), w, h, channels), channels});
+        }
+    cases.push_back({"p.gif", gif(w, h, Bytes(std::size_t(w * h), 1), Bytes(12, 9), -1), 4});
+    for (const Case& k : cases) {
+        INFO(k.name << ", " << k.channels << " channels");
+        const Tensor<float> image = io::load_image_from_memory(k.bytes.data(), k.bytes.size(), k.name);
+        REQUIRE(image.shape()[0] == k.channels);
+        const Index least = Index(w) * h * k.channels * 5;
+        CHECK_THROWS_MATCHES(
+            io::load_image_from_memory(k.bytes.data(), k.bytes.size(), k.name, max_bytes(least - 1)), FormatError,
+            error(ErrorId::format_header, {k.name, std::to_string(w) + " x " + std::to_string(h), "max_bytes"}));
+    }
+
+    // An EXIF-rotated JPEG is turned while it is converted, into the one
+    // float tensor: at 256 x 192 (where stb's planes need less) those 5 bytes
+    // a sample are all the estimate asks for.
+    const int pw = 256, ph = 192;
+    const Bytes rotated = with_exif_orientation(encode("jpg", pattern(pw, ph, 3), pw, ph, 3), 6);
+    const Index need = Index(pw) * ph * 3 * 5;
+    CHECK(io::load_image_from_memory(rotated.data(), rotated.size(), "r.jpg", max_bytes(need)).shape().str() ==
+          Shape{3, pw, ph}.str());
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(rotated.data(), rotated.size(), "r.jpg", max_bytes(need - 1)),
+                         FormatError, error(ErrorId::format_header, {"r.jpg", "256 x 192"}));
+}
+
+TEST_CASE("load_image: max_bytes's default fits phone photos, not a 16-bit RGBA image of max_pixels", "[image]") {
+    using io::detail::estimate_decode_bytes;
+    using io::detail::ImageKind;
+    const auto fits = [](std::uint64_t bytes) { return bytes <= std::uint64_t(io::default_max_image_bytes); };
+    io::detail::PngLayout rgba8;
+    rgba8.depth = 8, rgba8.color = 6, rgba8.interlaced = false, rgba8.idat_bytes = 200u << 20;
+    io::detail::JpegLayout photo;
+    photo.orientation = 6, photo.components = 3, photo.progressive = true;
+    for (const auto& [w, h] : {std::pair<int, int>{4000, 3000}, {8000, 6000}}) {
+        INFO(w << " x " << h);
+        CHECK(fits(estimate_decode_bytes(ImageKind::png, w, h, 4, rgba8, {}).bytes));
+        CHECK(fits(estimate_decode_bytes(ImageKind::jpeg, w, h, 3, {}, photo).bytes));
+        CHECK(fits(estimate_decode_bytes(ImageKind::bmp, w, h, 4, {}, {}).bytes));
+        CHECK(fits(estimate_decode_bytes(ImageKind::gif, w, h, 4, {}, {}).bytes));
+    }
+    // A 108-megapixel photo too, and any 8-bit RGBA image of up to max_pixels.
+    CHECK(fits(estimate_decode_bytes(ImageKind::jpeg, 12000, 9000, 3, {}, photo).bytes));
+    CHECK(fits(estimate_decode_bytes(ImageKind::png, 11585, 11585, 4, rgba8, {}).bytes));
+    io::detail::PngLayout rgba16 = rgba8;
+    rgba16.depth = 16;
+    CHECK_FALSE(fits(estimate_decode_bytes(ImageKind::png, 11585, 11585, 4, rgba16, {}).bytes));
+    // The largest header stb reads saturates instead of wrapping.
+    CHECK(estimate_decode_bytes(ImageKind::bmp, 0x7fffffff, 0x7fffffff, 4, {}, {}).bytes ==
+          std::numeric_limits<std::uint64_t>::max());
 }
 
 TEST_CASE("load_image: a JPEG Huffman table with more than 256 codes is refused before stb reads it", "[image]") {

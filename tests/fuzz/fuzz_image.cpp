@@ -28,7 +28,9 @@ namespace {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     lamina::Tensor<float> image;
     try {
-        image = lamina::io::load_image_from_memory(data, size, "fuzz", lamina::Index(1) << 20);
+        lamina::io::LoadImageOptions limits;
+        limits.max_pixels = lamina::Index(1) << 20;
+        image = lamina::io::load_image_from_memory(data, size, "fuzz", limits);
     } catch (const lamina::Error&) {
         return 0;
     }

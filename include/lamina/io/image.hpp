@@ -17,7 +17,11 @@
 // structure is walked (PNG chunks and their CRCs, JPEG segments up to an
 // end marker, GIF blocks of the first frame, BMP and TGA pixel data sizes):
 // stb_image decodes a cut-off BMP or TGA without complaint (missing pixels
-// become 0), lamina calls every cut-off file truncated.
+// become 0), lamina calls every cut-off file truncated. The walk also gives
+// what decoding will hold at once (size, channels, bit depth, PNG
+// interlacing, JPEG components): an image needing more than `max_bytes`
+// (default 2.5 GiB) is refused before stb_image allocates anything, since a
+// 1 MB PNG can declare 134 million 16-bit RGBA pixels.
 //
 // Errors (every message names the file and, where stb_image failed, its reason):
 //   IoError     io_open       the file is missing, a directory, or cannot be opened
@@ -25,13 +29,13 @@
 //   FormatError format_size   the file is empty, truncated, or larger than 2 GiB (stb's limit)
 //   FormatError format_magic  not a PNG/JPEG/BMP/GIF/TGA file (WebP, TIFF, HEIC, ...
 //                             are named when recognised)
-//   FormatError format_header the header is invalid (zero size, bad fields) or declares
-//                             more than max_pixels pixels
+//   FormatError format_header the header is invalid (zero size, bad fields), declares
+//                             more than max_pixels pixels, or needs more than max_bytes
 //   FormatError format_checksum a PNG chunk's CRC-32 does not match (critical chunks)
 //   FormatError format_image_data the pixel data cannot be decoded: corrupt, or a variant
 //                             stb_image does not support (12-bit or arithmetic JPEG, RLE BMP)
 //   ConfigError config_argument load_image_from_memory: null data with a nonzero size;
-//                             max_pixels < 1
+//                             max_pixels or max_bytes < 1
 //   std::bad_alloc            the decoder ran out of memory
 //
 // stb_image is compiled into each translation unit privately
@@ -67,6 +71,21 @@ namespace lamina::io {
 // Pixels (width x height) load_image accepts by default: 2^27, about 134
 // million (a 108-megapixel phone photo fits; its RGBA float tensor is 2 GiB).
 constexpr Index default_max_image_pixels = Index(1) << 27;
+
+// Bytes load_image may hold at once by default: 2.5 GiB, what an 8-bit RGBA
+// image of default_max_image_pixels needs (stb_image's pixels, 1 byte per
+// sample, beside lamina's float tensor, 4 bytes per sample). A 16-bit PNG
+// needs 6 bytes per sample, so an RGBA one is refused above about 112 million
+// pixels unless max_bytes is raised.
+constexpr Index default_max_image_bytes = 20 * default_max_image_pixels;
+
+// load_image's limits on untrusted input; both are checked from the header,
+// before stb_image allocates anything. An aggregate: C++20 code can write
+// load_image(path, {.max_bytes = Index(8) << 30}).
+struct LoadImageOptions {
+    Index max_pixels = default_max_image_pixels;  // width x height
+    Index max_bytes = default_max_image_bytes;    // decoding's peak memory (estimate_decode_bytes)
+};
 
 namespace detail {
 
@@ -159,7 +178,17 @@ inline void check_pixel_count(Index w, Index h, Index max_pixels, const std::str
 // empty string when the data is complete (or when it is malformed in a way
 // stb_image reports better), else what is missing.
 
-inline std::string check_png(const std::uint8_t* d, std::size_t n, const std::string& who) {
+// What decoding a PNG allocates depends on more than its size: what the
+// walk sees on the way (estimate_decode_bytes).
+struct PngLayout {
+    // Until an IHDR is seen, the most expensive kind there is.
+    unsigned depth = 16, color = 6;
+    bool interlaced = true;
+    bool transparency = false;     // a tRNS chunk: stb adds an alpha channel to grey and RGB
+    std::uint64_t idat_bytes = 0;  // stb_image concatenates the IDAT chunks before inflating
+};
+
+inline std::string check_png(const std::uint8_t* d, std::size_t n, const std::string& who, PngLayout& layout) {
     std::size_t pos = 8;
     for (;;) {
         if (n - pos < 12) return "it ends inside a chunk header at byte " + std::to_string(pos) + ", before IEND";
@@ -183,6 +212,10 @@ inline std::string check_png(const std::uint8_t* d, std::size_t n, const std::st
                                                                 "' at byte " + std::to_string(pos) + " has " + buf);
             }
         }
+        if (std::memcmp(type, "IHDR", 4) == 0 && length == 13)
+            layout.depth = type[12], layout.color = type[13], layout.interlaced = type[16] != 0;
+        if (std::memcmp(type, "tRNS", 4) == 0) layout.transparency = true;
+        if (std::memcmp(type, "IDAT", 4) == 0) layout.idat_bytes += length;
         if (std::memcmp(type, "IEND", 4) == 0) return {};
         pos += 12 + length;
     }
@@ -218,8 +251,8 @@ inline int exif_orientation(const std::uint8_t* p, std::size_t n) {
 // segment, reading the counts from whatever follows, so a table must fit.
 // defined[class][id] records each table read (class 0 DC, 1 AC; ids 0-3, the
 // ones stb accepts), for the scans after it (JpegTables).
-inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, std::size_t end,
-                                      const std::string& who, bool (&defined)[2][4]) {
+inline void check_jpeg_huffman_tables(const std::uint8_t* d, std::size_t begin, std::size_t end, const std::string& who,
+                                      bool (&defined)[2][4]) {
     const auto corrupt = [&](std::size_t at, const std::string& what) {
         return FormatError(ErrorId::format_image_data,
                            who + " has a corrupt JPEG Huffman table at byte " + std::to_string(at) + ": " + what);
@@ -271,16 +304,27 @@ struct JpegTables {
             if (uses_dc && !defined[0][td]) kind = "DC", id = td;
             else if (uses_ac && !defined[1][ta]) kind = "AC", id = ta;
             if (kind)
-                throw FormatError(ErrorId::format_image_data,
-                                  who + " is a corrupt JPEG: the scan at byte " + std::to_string(begin - 4) +
-                                      " decodes component " + std::to_string(d[begin + 1 + 2 * c]) + " with " + kind +
-                                      " Huffman table " + std::to_string(id) +
-                                      ", which no table segment (DHT) before it defines");
+                throw FormatError(ErrorId::format_image_data, who + " is a corrupt JPEG: the scan at byte " +
+                                                                  std::to_string(begin - 4) + " decodes component " +
+                                                                  std::to_string(d[begin + 1 + 2 * c]) + " with " +
+                                                                  kind + " Huffman table " + std::to_string(id) +
+                                                                  ", which no table segment (DHT) before it defines");
         }
     }
 };
 
-inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orientation, const std::string& who) {
+// What the JPEG walk learns for decoding: the EXIF orientation, and what
+// stb_image's buffers depend on (estimate_decode_bytes), from the first frame
+// header, the one stb decodes. Until one is seen, the most expensive kind.
+struct JpegLayout {
+    int orientation = 1;
+    int components = 4;
+    bool progressive = true;
+    bool frame_seen = false;
+};
+
+inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, JpegLayout& layout, const std::string& who) {
+    int& orientation = layout.orientation;
     std::size_t pos = jpeg_start(d, n);
     JpegTables tables;
     for (;;) {
@@ -304,7 +348,14 @@ inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orienta
                    " bytes, only " + std::to_string(n - pos) + " follow";
         if (marker == 0xe1 && orientation == 1) orientation = exif_orientation(d + pos + 2, length - 2);
         if (marker == 0xc4) check_jpeg_huffman_tables(d, pos + 2, pos + length, who, tables.defined);
-        if (marker == 0xc0 || marker == 0xc1 || marker == 0xc2) tables.progressive = marker == 0xc2;
+        if (marker == 0xc0 || marker == 0xc1 || marker == 0xc2) {
+            tables.progressive = marker == 0xc2;
+            if (!layout.frame_seen && length >= 8) {
+                layout.frame_seen = true;
+                layout.components = d[pos + 7];
+                layout.progressive = tables.progressive;
+            }
+        }
         if (marker == 0xda) tables.check_scan(d, pos + 2, pos + length, who);
         pos += length;
         if (marker == 0xda) {
@@ -313,8 +364,8 @@ inline std::string check_jpeg(const std::uint8_t* d, std::size_t n, int& orienta
             // marker: the end (0xd9), or a progressive JPEG's next tables and
             // scan, which are walked (and their Huffman tables checked) in turn.
             std::size_t i = pos;
-            while (i + 1 < n && !(d[i] == 0xff && d[i + 1] != 0x00 && d[i + 1] != 0xff &&
-                                  !(d[i + 1] >= 0xd0 && d[i + 1] <= 0xd7)))
+            while (i + 1 < n &&
+                   !(d[i] == 0xff && d[i + 1] != 0x00 && d[i + 1] != 0xff && !(d[i + 1] >= 0xd0 && d[i + 1] <= 0xd7)))
                 ++i;
             if (i + 1 >= n) return "its image data has no end marker (0xff 0xd9)";
             if (d[i + 1] == 0xd9) return {};
@@ -416,56 +467,174 @@ inline std::string check_tga(const std::uint8_t* d, std::size_t n) {
     return {};
 }
 
-// Applies EXIF orientation o (2..8) to a (C, H, W) tensor: the stored
-// pixel (sr, sc) that lands at displayed (r, c).
-inline Tensor<float> orient(const Tensor<float>& in, int o) {
-    const Index c_n = in.shape()[0], h = in.shape()[1], w = in.shape()[2];
+// stb's interleaved (H, W, C) samples into lamina's planar (C, H, W)
+// floats, value(sample) each, with EXIF orientation o (1..8) applied on
+// the way: out is (C, W, H) for o >= 5. Orienting while converting spares
+// a second float tensor, the largest buffer decoding holds.
+template <class Sample, class Value>
+void to_planar(const Sample* in, Index c_n, Index h, Index w, int o, Value value, float* out) {
     const bool swap = o >= 5;
-    const Index oh = swap ? w : h, ow = swap ? h : w;
-    Tensor<float> out(Shape{c_n, oh, ow});
-    for (Index c = 0; c < c_n; ++c)
-        for (Index r = 0; r < oh; ++r)
-            for (Index col = 0; col < ow; ++col) {
-                Index sr = r, sc = col;
-                switch (o) {
-                    case 2: sc = w - 1 - col; break;
-                    case 3:
-                        sr = h - 1 - r;
-                        sc = w - 1 - col;
-                        break;
-                    case 4: sr = h - 1 - r; break;
-                    case 5:
-                        sr = col;
-                        sc = r;
-                        break;
-                    case 6:
-                        sr = h - 1 - col;
-                        sc = r;
-                        break;
-                    case 7:
-                        sr = h - 1 - col;
-                        sc = w - 1 - r;
-                        break;
-                    case 8:
-                        sr = col;
-                        sc = w - 1 - r;
-                        break;
-                    default: break;
-                }
-                out[(c * oh + r) * ow + col] = in[(c * h + sr) * w + sc];
+    const Index oh = swap ? w : h, ow = swap ? h : w, plane = h * w;
+    if (o == 1) {
+        for (Index i = 0; i < plane; ++i)
+            for (Index c = 0; c < c_n; ++c) out[c * plane + i] = value(in[i * c_n + c]);
+        return;
+    }
+    for (Index r = 0; r < oh; ++r)
+        for (Index col = 0; col < ow; ++col) {
+            // The stored pixel (sr, sc) that lands at displayed (r, col).
+            Index sr = r, sc = col;
+            switch (o) {
+                case 2: sc = w - 1 - col; break;
+                case 3:
+                    sr = h - 1 - r;
+                    sc = w - 1 - col;
+                    break;
+                case 4: sr = h - 1 - r; break;
+                case 5:
+                    sr = col;
+                    sc = r;
+                    break;
+                case 6:
+                    sr = h - 1 - col;
+                    sc = r;
+                    break;
+                case 7:
+                    sr = h - 1 - col;
+                    sc = w - 1 - r;
+                    break;
+                case 8:
+                    sr = col;
+                    sc = w - 1 - r;
+                    break;
+                default: break;
             }
-    return out;
+            const Sample* px = in + (sr * w + sc) * c_n;
+            for (Index c = 0; c < c_n; ++c) out[c * plane + r * ow + col] = value(px[c]);
+        }
+}
+
+// A byte count that stops at 2^64 - 1 instead of wrapping: headers declare
+// sides up to 2^31 and a caller may raise max_pixels as far as it likes, so
+// a product of a few factors can pass 2^64.
+struct ByteCount {
+    std::uint64_t n;
+    ByteCount(std::uint64_t v) : n(v) {}  // NOLINT: implicit, so that counts mix with plain sizes
+};
+inline ByteCount operator+(ByteCount a, ByteCount b) { return a.n > UINT64_MAX - b.n ? UINT64_MAX : a.n + b.n; }
+inline ByteCount operator*(ByteCount a, ByteCount b) {
+    return b.n != 0 && a.n > UINT64_MAX / b.n ? UINT64_MAX : a.n * b.n;
+}
+inline ByteCount max(ByteCount a, ByteCount b) { return a.n < b.n ? b : a; }
+
+struct DecodeCost {
+    std::uint64_t bytes;  // the peak estimate
+    int channels;         // what stb_image gives, per pixel
+    int bits;             // per sample out of stb_image: 8, or 16 for a 16-bit PNG
+};
+
+// An upper bound of the bytes decoding a well-formed w x h image holds at
+// once, from what the header and the walk saw, following stb_image 2.27's
+// allocations. Two stages: stb's own buffers while it decodes (ending with
+// its pixels), then its pixels beside lamina's float tensor (4 bytes per
+// sample). The input bytes are the caller's and not counted.
+inline DecodeCost estimate_decode_bytes(ImageKind kind, std::uint64_t w, std::uint64_t h, int info_channels,
+                                        const PngLayout& png, const JpegLayout& jpeg) {
+    const ByteCount pixels = ByteCount(w) * h;
+    DecodeCost cost{0, info_channels, 8};
+    ByteCount decoder = 64 << 10;  // stb's decoder state: a JPEG's is 18 KiB, a GIF's 35 KiB
+    switch (kind) {
+        case ImageKind::png: {
+            // Samples per pixel in the compressed rows (a palette index is one
+            // sample) and out of stb's unfiltering (tRNS adds alpha to grey and
+            // RGB), then after a palette's colours are looked up.
+            const unsigned raw_n = png.color == 3 ? 1u : (png.color & 2 ? 3u : 1u) + (png.color & 4 ? 1u : 0u);
+            const unsigned out_n = raw_n + (png.transparency && png.color != 3 && !(png.color & 4) ? 1u : 0u);
+            const unsigned pal_n = png.transparency ? 4u : 3u;
+            cost.channels = int(png.color == 3 ? pal_n : out_n);
+            cost.bits = png.depth == 16 ? 16 : 8;
+            // stb gathers the IDAT chunks into a buffer that doubles (at most
+            // twice their size), then inflates them into a buffer sized by its
+            // guess of the filtered rows (a filter byte before each row). An
+            // interlaced image's 7 passes hold more filter bytes and padding
+            // than the guess, so that buffer doubles once, its old and new
+            // blocks both live while realloc copies.
+            const ByteCount gathered = max(4096, ByteCount(png.idat_bytes) * 2);
+            const ByteCount rows = ByteCount((w * png.depth + 7) / 8) * h * raw_n + h;
+            const ByteCount inflating = png.interlaced ? rows * 3 : rows;
+            const ByteCount inflated = png.interlaced ? rows * 2 : rows;
+            // Unfiltering writes the pixels beside the inflated rows (interlaced:
+            // each pass into its own buffer, then into the final one); a palette
+            // image's indices are then looked up into a new buffer.
+            const ByteCount unfiltered = pixels * out_n * (cost.bits / 8);
+            const ByteCount unfiltering =
+                inflated + unfiltered + (png.interlaced ? unfiltered : 0) + (png.color == 3 ? pixels * pal_n : 0);
+            decoder = decoder + max(gathered + inflating, unfiltering);
+            break;
+        }
+        case ImageKind::jpeg: {
+            // A plane per component, padded to whole MCUs (at most 32 pixels a
+            // side), for progressive JPEGs a plane of 16-bit coefficients too,
+            // and a line buffer; the interleaved output is written while they live.
+            const ByteCount plane = ByteCount(w + 31) * (h + 31) + 15;
+            const ByteCount per_component = (jpeg.progressive ? plane * 3 : plane) + w + 3;
+            decoder = decoder + per_component * unsigned(jpeg.components) + pixels * unsigned(cost.channels) + 1;
+            break;
+        }
+        case ImageKind::gif:
+            // The canvas and the background the next frame would start from,
+            // 4 bytes per pixel each, and which pixels the frame drew, 1. Every
+            // frame of an animation lies within the canvas (stb refuses others),
+            // and lamina decodes the first.
+            cost.channels = 4;
+            decoder = decoder + pixels * 9;
+            break;
+        case ImageKind::bmp:
+        case ImageKind::other:
+            // BMP and TGA decode straight into the output; a TGA's palette (up
+            // to 65535 colours of 4 bytes) lives beside it.
+            decoder = decoder + pixels * unsigned(cost.channels) + (65536 * 4);
+            break;
+    }
+    const ByteCount converting = pixels * unsigned(cost.channels) * (unsigned(cost.bits) / 8 + 4);
+    cost.bytes = max(decoder, converting).n;
+    return cost;
+}
+
+// 3221093400 -> "3.00 GiB", for the reader of a message beside the exact count.
+inline std::string human_bytes(std::uint64_t bytes) {
+    const char* unit = bytes >= (1ull << 30) ? "GiB" : bytes >= (1ull << 20) ? "MiB" : "KiB";
+    const double scale = double(bytes >= (1ull << 30) ? 1ull << 30 : bytes >= (1ull << 20) ? 1ull << 20 : 1ull << 10);
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.2f %s", double(bytes) / scale, unit);
+    return buf;
+}
+
+inline void check_decode_bytes(const DecodeCost& cost, Index w, Index h, Index max_bytes, const std::string& who) {
+    if (cost.bytes <= static_cast<std::uint64_t>(max_bytes)) return;
+    throw FormatError(ErrorId::format_header, who + " is " + std::to_string(w) + " x " + std::to_string(h) +
+                                                  " pixels of " + std::to_string(cost.channels) + " channels, " +
+                                                  std::to_string(cost.bits) + " bits each: decoding it needs up to " +
+                                                  std::to_string(cost.bytes) + " bytes (" + human_bytes(cost.bytes) +
+                                                  "), more than the limit of " + std::to_string(max_bytes) +
+                                                  " bytes (" + human_bytes(static_cast<std::uint64_t>(max_bytes)) +
+                                                  "); to load it, raise LoadImageOptions::max_bytes");
 }
 
 struct StbFree {
     void operator()(void* p) const noexcept { stbi::lamina_stbi_image_free(p); }
 };
 
-inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const std::string& name, Index max_pixels) {
+inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const std::string& name,
+                                  const LoadImageOptions& options) {
     const std::string who = image_who(name);
+    const Index max_pixels = options.max_pixels;
     if (max_pixels < 1)
         throw ConfigError(ErrorId::config_argument,
                           who + ": max_pixels must be >= 1, got " + std::to_string(max_pixels));
+    if (options.max_bytes < 1)
+        throw ConfigError(ErrorId::config_argument,
+                          who + ": max_bytes must be >= 1, got " + std::to_string(options.max_bytes));
     if (n == 0) throw FormatError(ErrorId::format_size, who + " is empty (0 bytes)");
     if (n > static_cast<std::size_t>(INT_MAX))
         throw FormatError(ErrorId::format_size,
@@ -481,9 +650,9 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
 
     // JPEG's walk runs before any stb call: stb_image_info already reads the
     // Huffman tables that come before the frame header.
-    int orientation = 1;
+    JpegLayout jpeg;
     if (kind == ImageKind::jpeg)
-        if (const std::string missing = check_jpeg(d, n, orientation, who); !missing.empty())
+        if (const std::string missing = check_jpeg(d, n, jpeg, who); !missing.empty())
             throw FormatError(ErrorId::format_size, who + " is truncated: " + missing);
 
     int w = 0, h = 0, channels = 0;
@@ -500,14 +669,17 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
     check_pixel_count(w, h, max_pixels, who);
 
     std::string missing;
+    PngLayout png;
     switch (kind) {
-        case ImageKind::png: missing = check_png(d, n, who); break;
+        case ImageKind::png: missing = check_png(d, n, who, png); break;
         case ImageKind::jpeg: break;  // walked before stb_image_info, above
         case ImageKind::gif: missing = check_gif(d, n); break;
         case ImageKind::bmp: missing = check_bmp(d, n); break;
         case ImageKind::other: missing = check_tga(d, n); break;
     }
     if (!missing.empty()) throw FormatError(ErrorId::format_size, who + " is truncated: " + missing);
+    check_decode_bytes(estimate_decode_bytes(kind, std::uint64_t(w), std::uint64_t(h), channels, png, jpeg), w, h,
+                       options.max_bytes, who);
 
     const bool sixteen = stbi::lamina_stbi_is_16_bit_from_memory(d, len) != 0;
     std::unique_ptr<void, StbFree> pixels(
@@ -520,21 +692,20 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
     }
 
     // stb gives interleaved (H, W, C); lamina wants planar (C, H, W).
-    Tensor<float> image(Shape{channels, h, w});
-    const Index plane = Index(w) * h;
-    float* out = image.data();
+    const int o = jpeg.orientation;
+    Tensor<float> image(o >= 5 ? Shape{channels, w, h} : Shape{channels, h, w});
     if (sixteen) {
-        const auto* in = static_cast<const std::uint16_t*>(pixels.get());
-        for (Index i = 0; i < plane; ++i)
-            for (Index c = 0; c < channels; ++c) out[c * plane + i] = float(in[i * channels + c]) / 65535.0f;
+        to_planar(
+            static_cast<const std::uint16_t*>(pixels.get()), channels, h, w, o,
+            [](std::uint16_t v) { return float(v) / 65535.0f; }, image.data());
     } else {
         std::array<float, 256> scale{};
         for (int v = 0; v < 256; ++v) scale[static_cast<std::size_t>(v)] = float(v) / 255.0f;
-        const auto* in = static_cast<const std::uint8_t*>(pixels.get());
-        for (Index i = 0; i < plane; ++i)
-            for (Index c = 0; c < channels; ++c) out[c * plane + i] = scale[in[i * channels + c]];
+        to_planar(
+            static_cast<const std::uint8_t*>(pixels.get()), channels, h, w, o,
+            [&scale](std::uint8_t v) { return scale[v]; }, image.data());
     }
-    return orientation == 1 ? image : orient(image, orientation);
+    return image;
 }
 
 inline std::vector<std::uint8_t> read_image_file(const std::string& path) {
@@ -579,18 +750,18 @@ inline std::vector<std::uint8_t> read_image_file(const std::string& path) {
 
 // Decodes the image file at `path` into a (C, H, W) float tensor in [0, 1];
 // see the top of this file.
-inline Tensor<float> load_image(const std::string& path, Index max_pixels = default_max_image_pixels) {
+inline Tensor<float> load_image(const std::string& path, const LoadImageOptions& options = {}) {
     const auto bytes = detail::read_image_file(path);
-    return detail::decode_image(bytes.data(), bytes.size(), path, max_pixels);
+    return detail::decode_image(bytes.data(), bytes.size(), path, options);
 }
 
 // load_image for `size` bytes at `data`; messages name the input `name`.
 inline Tensor<float> load_image_from_memory(const void* data, std::size_t size, const std::string& name = "<memory>",
-                                            Index max_pixels = default_max_image_pixels) {
+                                            const LoadImageOptions& options = {}) {
     if (!data && size > 0)
         throw ConfigError(ErrorId::config_argument,
                           "load_image_from_memory: '" + name + "': data is null but size is " + std::to_string(size));
-    return detail::decode_image(static_cast<const std::uint8_t*>(data), size, name, max_pixels);
+    return detail::decode_image(static_cast<const std::uint8_t*>(data), size, name, options);
 }
 
 }  // namespace lamina::io
