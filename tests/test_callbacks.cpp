@@ -96,6 +96,52 @@ TEST_CASE("EarlyStopping: patience 0, min_delta, max mode for accuracy, start_fr
     CHECK(reused.best_epoch() == 0);
 }
 
+TEST_CASE("EarlyStopping takes Keras's keyword arguments: verbose prints, baseline gates the patience",
+          "[callback][early_stopping]") {
+    FakeModel m;
+    std::ostringstream out;
+    EarlyStoppingOptions o;
+    o.patience = 2;
+    o.verbose = 1;
+    o.restore_best_weights = true;
+    EarlyStopping es(o, &out);
+    CHECK(drive(es, m, {1.0, 0.5, 0.6, 0.7, 0.1}) == 3);
+    es.on_train_end(m, {});
+    CHECK(m.weights == 1);
+    CHECK(out.str() == "Restoring model weights from the end of the best epoch: 2.\nEpoch 4: early stopping\n");
+
+    std::ostringstream silent_out;
+    FakeModel quiet_model;
+    EarlyStopping silent(EarlyStoppingOptions{"val_loss", 0, 2, 0, "auto", std::nullopt, true, 0}, &silent_out);
+    drive(silent, quiet_model, {1.0, 0.5, 0.6, 0.7, 0.1});
+    silent.on_train_end(quiet_model, {});
+    CHECK(silent_out.str().empty());
+
+    // Improvements that stay above the baseline of 0.3 do not reset the
+    // wait: training stops an epoch earlier than without a baseline.
+    EarlyStoppingOptions with_baseline;
+    with_baseline.patience = 2;
+    with_baseline.baseline = 0.3;
+    FakeModel b, b2;
+    EarlyStopping gated(with_baseline), ungated(2);
+    CHECK(drive(gated, b, {1.0, 0.9, 0.95, 0.95, 0.95}) == 2);
+    CHECK(gated.best() == 0.9);
+    CHECK(drive(ungated, b2, {1.0, 0.9, 0.95, 0.95, 0.95}) == 3);
+    FakeModel c;
+    EarlyStopping passed(with_baseline);
+    CHECK(drive(passed, c, {0.29, 0.28, 0.285, 0.285, 0.285}) == 3);
+
+    // The positional form takes verbose last.
+    std::ostringstream positional_out;
+    FakeModel d;
+    EarlyStopping positional(EarlyStoppingOptions{"val_loss", 0, 0, 1, "auto", std::nullopt, false, 0}, &positional_out);
+    CHECK(drive(positional, d, {1.0, 2.0}) == 1);
+    positional.on_train_end(d, {});
+    CHECK(positional_out.str() == "Epoch 2: early stopping\n");
+    REQUIRE_THROWS_MATCHES(EarlyStopping(1, false, "val_loss", 0, "auto", 0, 3), ConfigError,
+                           test::error(ErrorId::config_argument, {"verbose"}));
+}
+
 TEST_CASE("EarlyStopping rejects bad arguments and a missing monitor", "[callback][errors]") {
     REQUIRE_THROWS_AS(EarlyStopping(-1), ConfigError);
     REQUIRE_THROWS_AS(EarlyStopping(1, false, "val_loss", 0, "sideways"), ConfigError);

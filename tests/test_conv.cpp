@@ -383,6 +383,41 @@ TEST_CASE("summary() shows conv models' NCHW shapes and parameter counts", "[con
     CHECK_THAT(s, Catch::Contains("Total params: 225,034"));
 }
 
+TEST_CASE("Conv2D and pooling take Keras's spellings: padding as a string, pool_size as {2, 2}", "[conv2d]") {
+    const auto same = Conv2D(32, 3, "same");
+    CHECK(same.padding == Padding::Same);
+    CHECK(same.activation.kind == ActivationKind::Linear);
+    const auto relu = Conv2D(32, 3, "relu");
+    CHECK(relu.padding == Padding::Valid);
+    CHECK(relu.activation.kind == ActivationKind::ReLU);
+    const auto both = Conv2D(32, 3, "same", "relu");
+    CHECK((both.padding == Padding::Same && both.activation.kind == ActivationKind::ReLU));
+    const auto strided = Conv2D(32, 3, 2, "same", "relu");
+    CHECK((strided.strides.h == 2 && strided.padding == Padding::Same));
+    CHECK(Conv2D(32, 3, 2).strides.w == 2);
+    CHECK(Conv2D(32, 3, std::string("same")).padding == Padding::Same);
+    CHECK(Conv2D(32, {3, 5}, Padding::Same, Activation::Tanh).kernel_size.w == 5);
+    REQUIRE_THROWS_MATCHES(Conv2D(32, 3, "smae"), ConfigError,
+                           test::error(ErrorId::config_unknown_name, {"'smae'"}));
+    REQUIRE_THROWS_MATCHES(Conv2D(32, 3, 1, "full"), ConfigError,
+                           test::error(ErrorId::config_unknown_name, {"padding 'full'"}));
+
+    const auto pool = MaxPooling2D({2, 2});
+    CHECK((pool.pool_size.h == 2 && pool.pool_size.w == 2 && !pool.strides));
+    CHECK(MaxPooling2D({3}).pool_size.w == 3);
+    CHECK(AveragePooling2D({2, 3}).pool_size.w == 3);
+    CHECK(MaxPooling2D(2, 1, "same").padding == Padding::Same);
+    CHECK(MaxPooling2D({2, 2}, {1, 1}, "same").strides->h == 1);
+    REQUIRE_THROWS_MATCHES(MaxPooling2D({2, 2, 2}), ConfigError, test::error(ErrorId::config_argument, {"pool_size"}));
+
+    Sequential<float> model("keras_spelling", 1);
+    model.add(Conv2D(4, 3, "same", "relu"));
+    model.add(MaxPooling2D({2, 2}));
+    model.add(Flatten());
+    model.build(Shape{1, 8, 8});
+    CHECK(model.output_shape() == Shape{64});
+}
+
 TEST_CASE("predict on a CNN is safe from many threads at once", "[conv2d][threads]") {
     // Conv2D keeps its column workspaces per thread (infer is const), so
     // concurrent predict calls must neither race nor disturb each other.

@@ -28,6 +28,17 @@ inline Padding padding_from_string(const std::string& name) {
     throw ConfigError(ErrorId::config_unknown_name, "unknown padding '" + name + "' (expected \"valid\" or \"same\")");
 }
 
+// A padding argument: Padding::Same, or Keras's string "same" / "valid".
+struct PaddingArg {
+    Padding value;
+    PaddingArg(Padding p) : value(p) {}  // NOLINT(google-explicit-constructor): Keras's enum-or-string
+    PaddingArg(const char* name) : value(padding_from_string(name ? name : "")) {}  // NOLINT(google-explicit-constructor)
+    PaddingArg(const std::string& name) : value(padding_from_string(name)) {}  // NOLINT(google-explicit-constructor)
+    operator Padding() const { return value; }  // NOLINT(google-explicit-constructor)
+};
+
+inline bool is_padding_name(const std::string& name) { return name == "valid" || name == "same"; }
+
 // Two numbers, one per spatial axis; one number means the same for both,
 // as Keras's kernel_size=3 means (3, 3).
 struct Size2 {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <type_traits>
 
 #include "lamina/backend/cpu/elementwise.hpp"
@@ -61,17 +62,13 @@ struct Activation {
 
     Activation(ActivationKind k = ActivationKind::Linear, std::string layer_name = {})
         : kind(k), name(std::move(layer_name)) {}
-    Activation(const char* act, std::string layer_name = {})
-        : kind(activation_from_string(non_null(act))), name(std::move(layer_name)) {}
-    // Dense(16, 0) would otherwise turn the 0 into a null name.
-    template <class I, class = std::enable_if_t<std::is_arithmetic_v<I>>>
-    Activation(I, std::string = {}) {
-        static_assert(!std::is_arithmetic_v<I>,
-                      "lamina: an activation is Activation::ReLU (or another Activation:: constant) or a name "
-                      "such as \"relu\", not a number");
-    }
-    Activation(const std::string& act, std::string layer_name = {})
-        : kind(activation_from_string(act)), name(std::move(layer_name)) {}
+    // A name: "relu", std::string, std::string_view. A template, so that a
+    // number (Dense(16, 0)) converts to nothing and fails to compile instead
+    // of becoming a null name; Conv2D(32, 3, 2) stays the strides.
+    template <class Name, class = std::enable_if_t<!std::is_arithmetic_v<Name> &&
+                                                   std::is_convertible_v<const Name&, std::string_view>>>
+    Activation(const Name& act, std::string layer_name = {})
+        : kind(activation_from_string(std::string(non_null(act)))), name(std::move(layer_name)) {}
 
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
@@ -81,11 +78,14 @@ struct Activation {
     }
 
 private:
-    static const char* non_null(const char* act) {
-        if (!act)
-            throw ConfigError(ErrorId::config_argument,
-                              "activation: the name is a null pointer; pass a name such as \"relu\" or "
-                              "Activation::ReLU");
+    template <class Name>
+    static std::string_view non_null(const Name& act) {
+        if constexpr (std::is_pointer_v<Name> || std::is_null_pointer_v<Name>) {
+            if (static_cast<const char*>(act) == nullptr)
+                throw ConfigError(ErrorId::config_argument,
+                                  "activation: the name is a null pointer; pass a name such as \"relu\" or "
+                                  "Activation::ReLU");
+        }
         return act;
     }
 };

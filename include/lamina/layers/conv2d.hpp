@@ -25,6 +25,8 @@
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <type_traits>
 
 #include "lamina/backend/cpu/elementwise.hpp"
 #include "lamina/backend/cpu/gemm.hpp"
@@ -217,7 +219,26 @@ struct Conv2D {
 
     Conv2D(Index filters_, Size2 kernel_size_, Activation activation_ = Activation::Linear)
         : filters(filters_), kernel_size(kernel_size_), activation(std::move(activation_)) {}
-    Conv2D(Index filters_, Size2 kernel_size_, Size2 strides_, Padding padding_ = Padding::Valid,
+    // Conv2D(32, 3, Padding::Same, Activation::ReLU), Conv2D(32, 3, "same", "relu").
+    Conv2D(Index filters_, Size2 kernel_size_, PaddingArg padding_, Activation activation_ = Activation::Linear)
+        : filters(filters_), kernel_size(kernel_size_), padding(padding_), activation(std::move(activation_)) {}
+    // Conv2D(32, 3, "same") pads; Conv2D(32, 3, "relu") activates: no
+    // activation is called "same" or "valid".
+    template <class Name, class = std::enable_if_t<!std::is_arithmetic_v<Name> &&
+                                                   std::is_convertible_v<const Name&, std::string_view>>>
+    Conv2D(Index filters_, Size2 kernel_size_, const Name& padding_or_activation)
+        : filters(filters_), kernel_size(kernel_size_) {
+        if constexpr (std::is_pointer_v<Name> || std::is_null_pointer_v<Name>) {
+            if (static_cast<const char*>(padding_or_activation) == nullptr) {
+                activation = Activation(padding_or_activation);  // throws: a null name
+                return;
+            }
+        }
+        const std::string text{std::string_view(padding_or_activation)};
+        if (is_padding_name(text)) padding = padding_from_string(text);
+        else activation = Activation(text);
+    }
+    Conv2D(Index filters_, Size2 kernel_size_, Size2 strides_, PaddingArg padding_ = Padding::Valid,
            Activation activation_ = Activation::Linear, bool use_bias_ = true,
            Initializer kernel_initializer_ = Initializer::GlorotUniform,
            Initializer bias_initializer_ = Initializer::Zeros, std::string name_ = {})

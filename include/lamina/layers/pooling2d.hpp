@@ -10,6 +10,7 @@
 #pragma once
 
 #include <algorithm>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,16 @@ private:
 namespace detail {
 
 // Keras's pooling arguments: strides default to the pool size.
+// Keras's strides=None, 2 or (2, 1): braces make a pair, as for pool_size.
+struct OptionalStrides {
+    std::optional<Size2> value;
+    OptionalStrides(std::nullopt_t = std::nullopt) {}  // NOLINT(google-explicit-constructor)
+    OptionalStrides(Index both) : value(Size2(both)) {}  // NOLINT(google-explicit-constructor)
+    OptionalStrides(Index h, Index w) : value(Size2(h, w)) {}
+    OptionalStrides(Size2 s) : value(s) {}  // NOLINT(google-explicit-constructor)
+    OptionalStrides(std::optional<Size2> s) : value(s) {}  // NOLINT(google-explicit-constructor)
+};
+
 template <backend::PoolKind Kind>
 struct Pooling2DSpec {
     Size2 pool_size{2};
@@ -75,9 +86,19 @@ struct Pooling2DSpec {
     Padding padding = Padding::Valid;
     std::string name;
 
-    Pooling2DSpec(Size2 pool_size_ = 2, std::optional<Size2> strides_ = std::nullopt, Padding padding_ = Padding::Valid,
+    Pooling2DSpec(Size2 pool_size_ = 2, OptionalStrides strides_ = {}, PaddingArg padding_ = Padding::Valid,
                   std::string name_ = {})
-        : pool_size(pool_size_), strides(strides_), padding(padding_), name(std::move(name_)) {}
+        : pool_size(pool_size_), strides(strides_.value), padding(padding_), name(std::move(name_)) {}
+    // MaxPooling2D({2, 2}), Keras's pool_size=(2, 2). Without it the braces
+    // could also make a Pooling2DSpec to copy from: an ambiguous call.
+    Pooling2DSpec(std::initializer_list<Index> pool_size_) : pool_size(size2_of(pool_size_)) {}
+
+    static Size2 size2_of(std::initializer_list<Index> sizes) {
+        if (sizes.size() == 1) return Size2(*sizes.begin());
+        if (sizes.size() == 2) return Size2(*sizes.begin(), *(sizes.begin() + 1));
+        throw ConfigError(ErrorId::config_argument,
+                          "pooling: pool_size takes one or two numbers, got " + std::to_string(sizes.size()));
+    }
 
     Pooling2DSpec& named(std::string n) {
         name = std::move(n);

@@ -58,8 +58,10 @@ public:
         best_ = baseline_.value_or(worst);
     }
 
-    bool improves(double current) const noexcept {
-        return maximize_ ? current - min_delta_ > best_ : current + min_delta_ < best_;
+    bool improves(double current) const noexcept { return improves_on(current, best_); }
+    // Whether current beats `reference` by more than min_delta (EarlyStopping's baseline).
+    bool improves_on(double current, double reference) const noexcept {
+        return maximize_ ? current - min_delta_ > reference : current + min_delta_ < reference;
     }
 
     double value(const Logs& logs) const {
