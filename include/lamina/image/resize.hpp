@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -28,9 +29,11 @@ namespace detail {
 // Row (or column) weights: for output index o, the input indices it covers
 // and the share of each, summing to 1.
 struct AreaTaps {
-    std::vector<Index> first;  // per output: offset into index/weight
+    std::vector<std::size_t> first;  // per output: offset into index/weight
     std::vector<Index> index;
     std::vector<float> weight;
+    std::size_t begin(Index o) const { return first[static_cast<std::size_t>(o)]; }
+    std::size_t end(Index o) const { return first[static_cast<std::size_t>(o) + 1]; }
 };
 
 inline AreaTaps area_taps(Index in, Index out) {
@@ -38,7 +41,7 @@ inline AreaTaps area_taps(Index in, Index out) {
     const double scale = double(in) / double(out);
     taps.first.reserve(static_cast<std::size_t>(out + 1));
     for (Index o = 0; o < out; ++o) {
-        taps.first.push_back(static_cast<Index>(taps.index.size()));
+        taps.first.push_back(taps.index.size());
         const double lo = double(o) * scale, hi = double(o + 1) * scale;
         const Index i0 = static_cast<Index>(lo), i1 = std::min<Index>(in, static_cast<Index>(std::ceil(hi)));
         for (Index i = i0; i < i1; ++i) {
@@ -48,7 +51,7 @@ inline AreaTaps area_taps(Index in, Index out) {
             taps.weight.push_back(static_cast<float>(overlap / scale));
         }
     }
-    taps.first.push_back(static_cast<Index>(taps.index.size()));
+    taps.first.push_back(taps.index.size());
     return taps;
 }
 
@@ -70,7 +73,7 @@ inline Tensor<float> resize_area(const Tensor<float>& image, Index out_h, Index 
         for (Index r = 0; r < h; ++r)
             for (Index o = 0; o < out_w; ++o) {
                 float sum = 0;
-                for (Index t = cols.first[o]; t < cols.first[o + 1]; ++t)
+                for (std::size_t t = cols.begin(o); t < cols.end(o); ++t)
                     sum += cols.weight[t] * in[r * w + cols.index[t]];
                 tmp[static_cast<std::size_t>(r * out_w + o)] = sum;
             }
@@ -78,7 +81,7 @@ inline Tensor<float> resize_area(const Tensor<float>& image, Index out_h, Index 
         for (Index o = 0; o < out_h; ++o)
             for (Index col = 0; col < out_w; ++col) {
                 float sum = 0;
-                for (Index t = rows.first[o]; t < rows.first[o + 1]; ++t)
+                for (std::size_t t = rows.begin(o); t < rows.end(o); ++t)
                     sum += rows.weight[t] * tmp[static_cast<std::size_t>(rows.index[t] * out_w + col)];
                 dst[o * out_w + col] = sum;
             }

@@ -17,8 +17,8 @@ namespace lamina::plot {
 
 struct Rgb {
     std::uint8_t r = 0, g = 0, b = 0;
-    friend constexpr bool operator==(Rgb a, Rgb b) noexcept { return a.r == b.r && a.g == b.g && a.b == b.b; }
-    friend constexpr bool operator!=(Rgb a, Rgb b) noexcept { return !(a == b); }
+    friend constexpr bool operator==(Rgb x, Rgb y) noexcept { return x.r == y.r && x.g == y.g && x.b == y.b; }
+    friend constexpr bool operator!=(Rgb x, Rgb y) noexcept { return !(x == y); }
 };
 
 namespace colors {
