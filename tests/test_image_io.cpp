@@ -123,23 +123,28 @@ Bytes deflate_zeros(std::size_t n, int flush) {
     return out;
 }
 
-// A valid w x h PNG (no interlace) whose samples are all 0, made without
-// holding its pixels: its filtered rows are zero bytes only (filter 0, then
-// zero samples). A full flush leaves deflate with no history, so the bytes
-// of one compressed 1 MiB of zeros can be repeated; an 11585 x 11585
-// 16-bit RGBA image (1 GiB of rows) takes 1 MB.
-Bytes zero_png(std::uint32_t w, std::uint32_t h, std::uint8_t depth, std::uint8_t type) {
-    const std::uint64_t channels = type == 2 ? 3 : type == 4 ? 2 : type == 6 ? 4 : 1;
-    const std::uint64_t rows = ((std::uint64_t(w) * channels * depth + 7) / 8 + 1) * h;
+// A zlib stream of n zero bytes, made without holding them: a full flush
+// leaves deflate with no history, so the bytes of one compressed MiB of
+// zeros can be repeated (1 GiB takes 1 MB).
+Bytes zlib_zeros(std::uint64_t n) {
     const std::size_t segment = std::size_t(1) << 20;
     Bytes z{0x78, 0xda};
     const Bytes block = deflate_zeros(segment, Z_FULL_FLUSH);
-    for (std::uint64_t i = 0; i < rows / segment; ++i) z.insert(z.end(), block.begin(), block.end());
-    const Bytes tail = deflate_zeros(static_cast<std::size_t>(rows % segment), Z_FINISH);
+    for (std::uint64_t i = 0; i < n / segment; ++i) z.insert(z.end(), block.begin(), block.end());
+    const Bytes tail = deflate_zeros(static_cast<std::size_t>(n % segment), Z_FINISH);
     z.insert(z.end(), tail.begin(), tail.end());
-    be32(z, static_cast<std::uint32_t>((rows % 65521) << 16 | 1));  // Adler-32 of zeros: a stays 1, b counts
+    be32(z, static_cast<std::uint32_t>((n % 65521) << 16 | 1));  // Adler-32 of zeros: a stays 1, b counts
+    return z;
+}
+
+// A valid w x h PNG (no interlace) whose samples are all 0: its filtered rows
+// are zero bytes only (filter 0, then zero samples). `extra` zero bytes follow
+// the rows in the stream, which stb_image inflates too and then ignores.
+Bytes zero_png(std::uint32_t w, std::uint32_t h, std::uint8_t depth, std::uint8_t type, std::uint64_t extra = 0) {
+    const std::uint64_t channels = type == 2 ? 3 : type == 4 ? 2 : type == 6 ? 4 : 1;
+    const std::uint64_t rows = ((std::uint64_t(w) * channels * depth + 7) / 8 + 1) * h;
     Bytes png = png_header(w, h, depth, type);
-    png_chunk(png, "IDAT", z);
+    png_chunk(png, "IDAT", zlib_zeros(rows + extra));
     png_chunk(png, "IEND", {});
     return png;
 }
@@ -565,6 +570,17 @@ TEST_CASE("load_image: an image needing more than max_bytes is refused before de
     REQUIRE(loaded.shape().str() == Shape{4, 1000, 1000}.str());
     CHECK(loaded[0] == 0.0f);
     CHECK(loaded[loaded.size() - 1] == 0.0f);
+
+    // A stream longer than its header's rows: stb keeps inflating, doubling
+    // its buffer, whatever the header says. 64 MiB after one pixel (64 KB of
+    // file) grow its 2 bytes to 128 MiB, copied from 64 MiB: counted with
+    // zlib before stb sees the file.
+    const Bytes longer = zero_png(1, 1, 8, 0, std::uint64_t(64) << 20);
+    CHECK(longer.size() < 70000);
+    CHECK_THROWS_MATCHES(io::load_image_from_memory(longer.data(), longer.size(), "longer.png", max_bytes(128 << 20)),
+                         FormatError,
+                         error(ErrorId::format_header, {"longer.png", "1 x 1 pixels", "(192.19 MiB)", "max_bytes"}));
+    CHECK(io::load_image_from_memory(longer.data(), longer.size(), "longer.png", max_bytes(200 << 20)).size() == 1);
 
     CHECK_THROWS_MATCHES(io::load_image_from_memory(deep.data(), deep.size(), "deep.png", max_bytes(0)), ConfigError,
                          error(ErrorId::config_argument, {"deep.png", "max_bytes"}));

@@ -186,6 +186,10 @@ struct PngLayout {
     bool interlaced = true;
     bool transparency = false;     // a tRNS chunk: stb adds an alpha channel to grey and RGB
     std::uint64_t idat_bytes = 0;  // stb_image concatenates the IDAT chunks before inflating
+    bool iphone = false;           // a CgBI chunk: raw deflate, no zlib header
+    // What the IDAT stream inflates to, when known; the rows the header
+    // promises when not (estimate_decode_bytes).
+    std::uint64_t inflated = 0;
 };
 
 inline std::string check_png(const std::uint8_t* d, std::size_t n, const std::string& who, PngLayout& layout) {
@@ -215,6 +219,7 @@ inline std::string check_png(const std::uint8_t* d, std::size_t n, const std::st
         if (std::memcmp(type, "IHDR", 4) == 0 && length == 13)
             layout.depth = type[12], layout.color = type[13], layout.interlaced = type[16] != 0;
         if (std::memcmp(type, "tRNS", 4) == 0) layout.transparency = true;
+        if (std::memcmp(type, "CgBI", 4) == 0) layout.iphone = true;
         if (std::memcmp(type, "IDAT", 4) == 0) layout.idat_bytes += length;
         if (std::memcmp(type, "IEND", 4) == 0) return {};
         pos += 12 + length;
@@ -527,6 +532,78 @@ inline ByteCount operator*(ByteCount a, ByteCount b) {
 }
 inline ByteCount max(ByteCount a, ByteCount b) { return a.n < b.n ? b : a; }
 
+// The filtered rows of a well-formed PNG stream: per row a filter byte and
+// the packed samples; an interlaced image has them for each of its 7 passes.
+inline ByteCount png_filtered_bytes(std::uint64_t w, std::uint64_t h, unsigned depth, unsigned samples,
+                                    bool interlaced) {
+    const auto rows = [&](std::uint64_t pw, std::uint64_t ph) {
+        return pw == 0 ? ByteCount(0) : ByteCount((pw * samples * depth + 7) / 8 + 1) * ph;
+    };
+    if (!interlaced) return rows(w, h);
+    // Adam7: each pass's first column and row, and its steps.
+    static constexpr unsigned x0[] = {0, 4, 0, 2, 0, 1, 0}, y0[] = {0, 0, 4, 0, 2, 0, 1};
+    static constexpr unsigned dx[] = {8, 8, 4, 4, 2, 2, 1}, dy[] = {8, 8, 8, 4, 4, 2, 2};
+    ByteCount total = 0;
+    for (int p = 0; p < 7; ++p)
+        total = total +
+                rows(w > x0[p] ? (w - x0[p] + dx[p] - 1) / dx[p] : 0, h > y0[p] ? (h - y0[p] + dy[p] - 1) / dy[p] : 0);
+    return total;
+}
+
+// Deflate's densest code gives 258 bytes for 2 bits: a stream inflates to at
+// most 1032 times its size.
+constexpr std::uint64_t deflate_max_ratio = 1032;
+
+// The bytes a PNG's IDAT stream inflates to, counted with zlib and kept
+// nowhere, stopping once the count passes `cap`. stb_image keeps inflating
+// past the rows its header promises, so a 1 MB stream makes it allocate 1 GB
+// whatever the header says. On corrupt data zlib stops, and stb would stop
+// at the same place, except on a few codes zlib refuses and stb accepts
+// (incomplete Huffman codes): so after an error the bound stays deflate's
+// ratio.
+inline std::uint64_t png_inflated_bytes(const std::uint8_t* d, std::size_t n, bool iphone, std::uint64_t cap,
+                                        std::uint64_t idat_bytes) {
+    z_stream z{};
+    // Raw deflate: stb checks the zlib header itself (and ignores its window
+    // size, which zlib refuses above 32 KiB); CgBI files have no header.
+    if (inflateInit2(&z, -15) != Z_OK) throw std::bad_alloc();
+    struct End {
+        z_stream& z;
+        ~End() { inflateEnd(&z); }
+    } end{z};
+    std::uint8_t scratch[1 << 15];
+    std::uint64_t count = 0;
+    std::size_t header = iphone ? 0 : 2;
+    for (std::size_t pos = 8; n - pos >= 12;) {
+        const std::uint32_t length = be32(d + pos);
+        if (std::memcmp(d + pos + 4, "IEND", 4) == 0) break;
+        if (std::memcmp(d + pos + 4, "IDAT", 4) == 0) {
+            const std::size_t skip = std::min<std::size_t>(header, length);
+            header -= skip;
+            z.next_in = const_cast<Bytef*>(d + pos + 8 + skip);
+            z.avail_in = static_cast<uInt>(length - skip);
+            while (z.avail_in > 0) {
+                z.next_out = scratch;
+                z.avail_out = sizeof scratch;
+                const int rc = inflate(&z, Z_NO_FLUSH);
+                count += sizeof scratch - z.avail_out;
+                if (count > cap || rc == Z_STREAM_END) return count;
+                if (rc == Z_BUF_ERROR) break;  // no progress possible: the next chunk's bytes are needed
+                if (rc != Z_OK) return idat_bytes * deflate_max_ratio + deflate_max_ratio;
+            }
+        }
+        pos += 12 + length;
+    }
+    // Inflate may hold output back until it is given room.
+    for (;;) {
+        z.next_out = scratch;
+        z.avail_out = sizeof scratch;
+        const int rc = inflate(&z, Z_SYNC_FLUSH);
+        count += sizeof scratch - z.avail_out;
+        if (count > cap || rc != Z_OK || z.avail_out != 0) return count;
+    }
+}
+
 struct DecodeCost {
     std::uint64_t bytes;  // the peak estimate
     int channels;         // what stb_image gives, per pixel
@@ -555,14 +632,16 @@ inline DecodeCost estimate_decode_bytes(ImageKind kind, std::uint64_t w, std::ui
             cost.bits = png.depth == 16 ? 16 : 8;
             // stb gathers the IDAT chunks into a buffer that doubles (at most
             // twice their size), then inflates them into a buffer sized by its
-            // guess of the filtered rows (a filter byte before each row). An
-            // interlaced image's 7 passes hold more filter bytes and padding
-            // than the guess, so that buffer doubles once, its old and new
-            // blocks both live while realloc copies.
+            // guess of the filtered rows (a filter byte before each row),
+            // doubled for as long as the stream goes on (an interlaced image's
+            // passes hold more than the guess); realloc's old and new blocks
+            // both live while it copies.
             const ByteCount gathered = max(4096, ByteCount(png.idat_bytes) * 2);
-            const ByteCount rows = ByteCount((w * png.depth + 7) / 8) * h * raw_n + h;
-            const ByteCount inflating = png.interlaced ? rows * 3 : rows;
-            const ByteCount inflated = png.interlaced ? rows * 2 : rows;
+            const ByteCount guess = ByteCount((w * png.depth + 7) / 8) * h * raw_n + h;
+            const ByteCount stream = max(png.inflated, png_filtered_bytes(w, h, png.depth, raw_n, png.interlaced));
+            ByteCount inflated = guess;
+            while (inflated.n < stream.n && inflated.n != UINT64_MAX) inflated = inflated * 2;
+            const ByteCount inflating = inflated.n > guess.n ? inflated + inflated.n / 2 : inflated;
             // Unfiltering writes the pixels beside the inflated rows (interlaced:
             // each pass into its own buffer, then into the final one); a palette
             // image's indices are then looked up into a new buffer.
@@ -612,13 +691,13 @@ inline std::string human_bytes(std::uint64_t bytes) {
 
 inline void check_decode_bytes(const DecodeCost& cost, Index w, Index h, Index max_bytes, const std::string& who) {
     if (cost.bytes <= static_cast<std::uint64_t>(max_bytes)) return;
-    throw FormatError(ErrorId::format_header, who + " is " + std::to_string(w) + " x " + std::to_string(h) +
-                                                  " pixels of " + std::to_string(cost.channels) + " channels, " +
-                                                  std::to_string(cost.bits) + " bits each: decoding it needs up to " +
-                                                  std::to_string(cost.bytes) + " bytes (" + human_bytes(cost.bytes) +
-                                                  "), more than the limit of " + std::to_string(max_bytes) +
-                                                  " bytes (" + human_bytes(static_cast<std::uint64_t>(max_bytes)) +
-                                                  "); to load it, raise LoadImageOptions::max_bytes");
+    throw FormatError(
+        ErrorId::format_header,
+        who + " is " + std::to_string(w) + " x " + std::to_string(h) + " pixels of " + std::to_string(cost.channels) +
+            (cost.channels == 1 ? " channel, " : " channels, ") + std::to_string(cost.bits) +
+            " bits each: decoding it needs up to " + std::to_string(cost.bytes) + " bytes (" + human_bytes(cost.bytes) +
+            "), more than the limit of " + std::to_string(max_bytes) + " bytes (" +
+            human_bytes(static_cast<std::uint64_t>(max_bytes)) + "); to load it, raise LoadImageOptions::max_bytes");
 }
 
 struct StbFree {
@@ -678,8 +757,20 @@ inline Tensor<float> decode_image(const std::uint8_t* d, std::size_t n, const st
         case ImageKind::other: missing = check_tga(d, n); break;
     }
     if (!missing.empty()) throw FormatError(ErrorId::format_size, who + " is truncated: " + missing);
-    check_decode_bytes(estimate_decode_bytes(kind, std::uint64_t(w), std::uint64_t(h), channels, png, jpeg), w, h,
-                       options.max_bytes, who);
+    const auto estimate = [&] {
+        return estimate_decode_bytes(kind, std::uint64_t(w), std::uint64_t(h), channels, png, jpeg);
+    };
+    check_decode_bytes(estimate(), w, h, options.max_bytes, who);
+    if (kind == ImageKind::png) {
+        // The header's rows fit; a longer stream would too if deflate's
+        // densest code could not outgrow the limit. Otherwise count it.
+        png.inflated = png.idat_bytes * deflate_max_ratio + deflate_max_ratio;
+        if (estimate().bytes > static_cast<std::uint64_t>(options.max_bytes)) {
+            png.inflated =
+                png_inflated_bytes(d, n, png.iphone, static_cast<std::uint64_t>(options.max_bytes), png.idat_bytes);
+            check_decode_bytes(estimate(), w, h, options.max_bytes, who);
+        }
+    }
 
     const bool sixteen = stbi::lamina_stbi_is_16_bit_from_memory(d, len) != 0;
     std::unique_ptr<void, StbFree> pixels(
