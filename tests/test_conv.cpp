@@ -418,6 +418,25 @@ TEST_CASE("Conv2D and pooling take Keras's spellings: padding as a string, pool_
     CHECK(model.output_shape() == Shape{64});
 }
 
+namespace {
+struct FirstTestBuffer;
+struct SecondTestBuffer;
+}  // namespace
+
+TEST_CASE("Per-thread scratch buffers are keyed by type: each tag has its own", "[conv2d][scratch]") {
+    float* a = backend::scratch<float, FirstTestBuffer>(100);
+    float* b = backend::scratch<float, SecondTestBuffer>(100);
+    CHECK(a != b);
+    CHECK(backend::scratch<float, FirstTestBuffer>(50) == a);  // only grows: the same buffer
+    a[99] = 1.0f;
+    b[99] = 2.0f;
+    CHECK(a[99] == 1.0f);
+    // Another thread has its own.
+    float* other = nullptr;
+    std::thread([&] { other = backend::scratch<float, FirstTestBuffer>(100); }).join();
+    CHECK(other != a);
+}
+
 TEST_CASE("predict on a CNN is safe from many threads at once", "[conv2d][threads]") {
     // Conv2D keeps its column workspaces per thread (infer is const), so
     // concurrent predict calls must neither race nor disturb each other.

@@ -93,16 +93,16 @@ public:
 
     void reserve(Index batch) override {
         const Index chunk = std::min(batch, chunk_samples());
-        backend::warm_scratch<T, 0>(rows() * chunk * g_.out_plane());
-        backend::warm_scratch<T, 1>(filters_ * chunk * g_.out_plane());
+        backend::warm_scratch<T, ColumnsTag>(rows() * chunk * g_.out_plane());
+        backend::warm_scratch<T, GemmOutputTag>(filters_ * chunk * g_.out_plane());
         partials_.resize(Shape{backend::team_size(), partial_size()});
     }
 
     void infer(const TensorType& x, TensorType& y) const override {
         const Index P = g_.out_plane(), in_sample = g_.channels * g_.in_plane(), chunk = chunk_samples();
         backend::parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
-            T* cols = backend::scratch<T, 0>(rows() * std::min(chunk, end - begin) * P);
-            T* out = backend::scratch<T, 1>(filters_ * std::min(chunk, end - begin) * P);
+            T* cols = backend::scratch<T, ColumnsTag>(rows() * std::min(chunk, end - begin) * P);
+            T* out = backend::scratch<T, GemmOutputTag>(filters_ * std::min(chunk, end - begin) * P);
             for (Index n0 = begin; n0 < end; n0 += chunk) {
                 const Index count = std::min(chunk, end - n0), ld = count * P;
                 backend::im2col(g_, x.data() + n0 * in_sample, count, cols);
@@ -126,8 +126,8 @@ public:
         partials_.resize(Shape{threads, partial_size()});
         partials_.set_zero();
         backend::parallel_blocks(x.rows(), [&](int t, Index begin, Index end) {
-            T* cols = backend::scratch<T, 0>(rows() * std::min(chunk, end - begin) * P);
-            T* dz = backend::scratch<T, 1>(filters_ * std::min(chunk, end - begin) * P);
+            T* cols = backend::scratch<T, ColumnsTag>(rows() * std::min(chunk, end - begin) * P);
+            T* dz = backend::scratch<T, GemmOutputTag>(filters_ * std::min(chunk, end - begin) * P);
             T* dw = partials_.data() + Index(t) * partial_size();
             T* db = dw + filters_ * rows();
             for (Index n0 = begin; n0 < end; n0 += chunk) {
@@ -181,6 +181,11 @@ public:
     const Window2D& window() const noexcept { return g_; }
 
 private:
+    // Per-thread scratch buffers (backend/cpu/scratch.hpp): im2col columns
+    // (C*KH*KW, chunk*P) and the GEMM's output or dL/dz (F, chunk*P).
+    struct ColumnsTag;
+    struct GemmOutputTag;
+
     Index rows() const noexcept { return g_.channels * g_.k_h * g_.k_w; }
     Index partial_size() const noexcept { return filters_ * rows() + filters_; }
     // Samples per GEMM: enough columns for Eigen to reach its peak, few

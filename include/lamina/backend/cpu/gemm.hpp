@@ -35,8 +35,9 @@ namespace lamina::backend {
 
 namespace detail {
 
-// Scratch slots of the packed panels (scratch.hpp); the convolutions use 0 and 1.
-constexpr int gemm_slot_a = 100, gemm_slot_b = 101;
+// Scratch tags (scratch.hpp) of the packed blocks of the left and right operands.
+struct GemmPackedA;
+struct GemmPackedB;
 
 // Eigen's blocking sizes for this product, with the packing buffers taken
 // from this thread's scratch rather than allocated.
@@ -48,8 +49,8 @@ public:
         this->m_nc = cols;
         this->m_kc = depth;
         Eigen::internal::computeProductBlockingSizes<T, T, 1>(this->m_kc, this->m_mc, this->m_nc, Index(1));
-        this->m_blockA = scratch<T, gemm_slot_a>(this->m_mc * this->m_kc);
-        this->m_blockB = scratch<T, gemm_slot_b>(this->m_kc * this->m_nc);
+        this->m_blockA = scratch<T, GemmPackedA>(this->m_mc * this->m_kc);
+        this->m_blockB = scratch<T, GemmPackedB>(this->m_kc * this->m_nc);
     }
 };
 
