@@ -546,7 +546,7 @@ TEST_CASE("load_image: an image needing more than max_bytes is refused before de
     using test::error;
     // 1 MB that declares 11585 x 11585 16-bit RGBA pixels (within max_pixels):
     // stb's 8-byte pixels beside lamina's 16-byte floats need 3.0 GiB, more
-    // than the default 2.5 GiB. Decoding it took 27 s and 5.2 GB before the
+    // than the default 2.5 GiB. Decoding it took 27 s and 5.0 GiB before the
     // limit existed; the refusal comes before stb_image allocates anything.
     const Bytes big = zero_png(11585, 11585, 16, 6);
     CHECK(big.size() < 1200000);

@@ -21,7 +21,8 @@
 // what decoding will hold at once (size, channels, bit depth, PNG
 // interlacing, JPEG components): an image needing more than `max_bytes`
 // (default 2.5 GiB) is refused before stb_image allocates anything, since a
-// 1 MB PNG can declare 134 million 16-bit RGBA pixels.
+// 1 MB PNG can declare 134 million 16-bit RGBA pixels, or hold a stream that
+// inflates to 1 GB (counted with zlib when it could pass the limit).
 //
 // Errors (every message names the file and, where stb_image failed, its reason):
 //   IoError     io_open       the file is missing, a directory, or cannot be opened
