@@ -7,6 +7,8 @@
 
 #include "lamina/core/eigen.hpp"
 
+#include <mutex>
+#include <ostream>
 #include <string>
 
 #include "lamina/core/error.hpp"
@@ -68,6 +70,29 @@ inline std::string build_info() {
     s += " | debug (assertions on: slow)";
 #endif
     return s;
+}
+
+// Whether the code calling this was compiled with optimisation (-O1 or more).
+// Header-only: it is the user's flags that count, and a CMake project
+// configured without CMAKE_BUILD_TYPE compiles with none.
+inline constexpr bool compiled_with_optimization() {
+#if defined(__OPTIMIZE__) || (defined(_MSC_VER) && !defined(_DEBUG))
+    return true;
+#else
+    return false;
+#endif
+}
+
+// Sequential::fit calls this: once per process, a warning on `out` when
+// training runs unoptimised, which makes it many times slower than it should be.
+inline void warn_once_if_unoptimized(std::ostream& out) {
+    if constexpr (!compiled_with_optimization()) {
+        static std::once_flag once;
+        std::call_once(once, [&] {
+            out << "lamina: warning: this program was compiled without optimisation (no -O2), so training runs "
+                   "many times slower; build with -O2 (CMake: -DCMAKE_BUILD_TYPE=Release)\n";
+        });
+    }
 }
 
 }  // namespace lamina

@@ -31,6 +31,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/core/threads.hpp"
 #include "lamina/io/atomic_file.hpp"
 #include "lamina/io/model_file.hpp"
 #include "lamina/layers/layer.hpp"
@@ -172,6 +173,7 @@ public:
 
     History fit(const HostTensor& x, Targets<T> y_targets, const Options& options = {}) {
         const HostTensor& y = y_targets.get();
+        warn_once_if_unoptimized(std::cerr);
         require_compiled("fit");
         check_fit_options(options);
         check_data("fit", x, y);
