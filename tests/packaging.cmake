@@ -1,11 +1,14 @@
 # Packaging tests (ctest -L packaging): a small program builds and runs
 # against lamina the three ways README.md offers: find_package after
 # `cmake --install`, add_subdirectory, and FetchContent (from a source
-# directory and from a file:// tarball, no network). The consumer projects
+# directory and from a file:// tarball, no network), the same with stb hidden
+# (lamina without its images component), and lamina's own targets' view of
+# its headers. The consumer projects
 # are in consumer/; consumer/run_consumer.cmake drives one of them with the
 # same compiler, flags, generator and build type as this build. Each test
 # works in its own folder under <build>/tests/packaging/ and starts from scratch.
-set(LAMINA_PACKAGING_MODES find_package add_subdirectory fetchcontent_source_dir fetchcontent_url)
+set(LAMINA_PACKAGING_MODES find_package find_package_no_stb find_package_images_no_stb add_subdirectory
+    add_subdirectory_no_stb fetchcontent_source_dir fetchcontent_url own_targets)
 foreach(mode IN LISTS LAMINA_PACKAGING_MODES)
   add_test(NAME packaging.${mode}
     COMMAND ${CMAKE_COMMAND}
@@ -19,8 +22,7 @@ foreach(mode IN LISTS LAMINA_PACKAGING_MODES)
       -DBUILD_TYPE=$<CONFIG>
       "-DCOMPILER_LAUNCHER=${CMAKE_CXX_COMPILER_LAUNCHER}"
       "-DTOOLCHAIN_FILE=${CMAKE_TOOLCHAIN_FILE}"
-      -DWERROR=${LAMINA_WERROR}
-      -DNATIVE=${LAMINA_NATIVE}
+      "-DSTB_DIR=${LAMINA_STB_INCLUDE_DIR}"
       -DVERSION=${lamina_VERSION}
       -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
   set_tests_properties(packaging.${mode} PROPERTIES LABELS packaging TIMEOUT 300)

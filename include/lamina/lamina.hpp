@@ -50,22 +50,11 @@
 #include "lamina/model/sequential.hpp"
 #include "lamina/model/terminate_on_nan.hpp"
 
-#include "lamina/plot/canvas.hpp"
-#include "lamina/plot/colormap.hpp"
-#include "lamina/plot/confusion_matrix.hpp"
-#include "lamina/plot/digit_grid.hpp"
-#include "lamina/plot/figure.hpp"
-#include "lamina/plot/font.hpp"
-#include "lamina/plot/output.hpp"
-#include "lamina/plot/plot_model.hpp"
-#include "lamina/plot/png.hpp"
-#include "lamina/plot/svg.hpp"
-#include "lamina/plot/training_curves.hpp"
-#include "lamina/plot/weight_tiles.hpp"
-
-#include "lamina/io/image.hpp"
-#include "lamina/io/image_write.hpp"
-#include "lamina/image/grey.hpp"
-#include "lamina/image/preprocess_digit.hpp"
-#include "lamina/image/resize.hpp"
-#include "lamina/image/threshold.hpp"
+// Image files, image preprocessing and plots need stb: they are in
+// lamina/images.hpp (CMake: link lamina::images), not here, so that a program
+// that never touches an image neither needs stb nor compiles it.
+// LAMINA_UMBRELLA_WITH_IMAGES is set only for lamina's own tests and examples
+// (CMakeLists.txt), until they include lamina/images.hpp themselves.
+#ifdef LAMINA_UMBRELLA_WITH_IMAGES
+#include "lamina/images.hpp"
+#endif

@@ -3,23 +3,60 @@
 # that uses lamina needs none of this.
 #
 # Cache variables the test driver sets:
-#   LAMINA_CONSUMER_WERROR          compile the consumer with -Werror as well
 #   LAMINA_CONSUMER_EXPECT_VERSION  lamina's project version: build_info() must report it
-#   LAMINA_CONSUMER_EXPECT_NATIVE   lamina was configured with LAMINA_NATIVE=ON
+#   LAMINA_CONSUMER_EXPECT_IMAGES   ON: lamina::images must exist (stb is there);
+#                                   OFF: it must not (stb hidden); unset: either
+#   LAMINA_CONSUMER_FLOAT_INSTANCES ON: also build consumer_instances
 
-# Warnings as strict as lamina's own targets: lamina's headers must compile
-# cleanly in a user's program too.
-function(lamina_consumer_setup target)
-  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic $<$<BOOL:${LAMINA_CONSUMER_WERROR}>:-Werror>)
-  # The shared main.cpp prints which consumer project built it.
+# Builds ../main.cpp twice, each the way a user would:
+#   consumer           lamina::native (the documented fast path), plus
+#                      lamina::images where it exists
+#   consumer_portable  lamina::lamina and the consumer's own -march=x86-64,
+#                      which must be the only -march that counts
+#   consumer_instances lamina::native, main.cpp through lamina/float_instances.hpp
+#                      and the float classes compiled once in float_instances.cpp
+# All with strict warnings and -Werror: lamina's headers must not break a
+# strict user's build.
+function(lamina_consumer_programs)
+  if(DEFINED LAMINA_CONSUMER_EXPECT_IMAGES AND NOT "${LAMINA_CONSUMER_EXPECT_IMAGES}" STREQUAL "")
+    if(LAMINA_CONSUMER_EXPECT_IMAGES AND NOT TARGET lamina::images)
+      message(FATAL_ERROR "stb is installed, but lamina defined no lamina::images")
+    elseif(NOT LAMINA_CONSUMER_EXPECT_IMAGES AND TARGET lamina::images)
+      message(FATAL_ERROR "stb is hidden from this build, yet lamina defined lamina::images")
+    endif()
+  endif()
   get_filename_component(mode "${CMAKE_CURRENT_SOURCE_DIR}" NAME)
-  target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_MODE="${mode}")
-  if(LAMINA_CONSUMER_EXPECT_VERSION)
-    target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_EXPECT_VERSION="${LAMINA_CONSUMER_EXPECT_VERSION}")
+
+  add_executable(consumer ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/main.cpp)
+  target_link_libraries(consumer PRIVATE lamina::native)
+  target_compile_definitions(consumer PRIVATE LAMINA_CONSUMER_EXPECT_NATIVE)
+  if(TARGET lamina::images)
+    target_link_libraries(consumer PRIVATE lamina::images)
+    target_compile_definitions(consumer PRIVATE LAMINA_CONSUMER_IMAGES)
   endif()
-  if(LAMINA_CONSUMER_EXPECT_NATIVE)
-    target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_EXPECT_NATIVE)
+
+  add_executable(consumer_portable ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/main.cpp)
+  target_link_libraries(consumer_portable PRIVATE lamina::lamina)
+  target_compile_definitions(consumer_portable PRIVATE LAMINA_CONSUMER_PORTABLE)
+  if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64")
+    target_compile_options(consumer_portable PRIVATE -march=x86-64)
   endif()
+
+  set(programs consumer consumer_portable)
+  if(LAMINA_CONSUMER_FLOAT_INSTANCES)
+    add_executable(consumer_instances ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/main.cpp
+                                      ${CMAKE_CURRENT_FUNCTION_LIST_DIR}/float_instances.cpp)
+    target_link_libraries(consumer_instances PRIVATE lamina::native)
+    target_compile_definitions(consumer_instances PRIVATE LAMINA_CONSUMER_EXPECT_NATIVE LAMINA_CONSUMER_FLOAT_INSTANCES)
+    list(APPEND programs consumer_instances)
+  endif()
+  foreach(target IN LISTS programs)
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Werror)
+    target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_MODE="${mode}")
+    if(LAMINA_CONSUMER_EXPECT_VERSION)
+      target_compile_definitions(${target} PRIVATE LAMINA_CONSUMER_EXPECT_VERSION="${LAMINA_CONSUMER_EXPECT_VERSION}")
+    endif()
+  endforeach()
 endfunction()
 
 # lamina added as a subproject (add_subdirectory / FetchContent) must not
@@ -43,8 +80,8 @@ function(lamina_consumer_expect_subproject lamina_source_dir)
       message(FATAL_ERROR "lamina as a subproject defined the target ${t}")
     endif()
   endforeach()
-  if(NOT TARGET lamina::lamina)
-    message(FATAL_ERROR "lamina as a subproject did not define lamina::lamina")
+  if(NOT TARGET lamina::lamina OR NOT TARGET lamina::native)
+    message(FATAL_ERROR "lamina as a subproject did not define lamina::lamina and lamina::native")
   endif()
   message(STATUS "lamina subproject at ${lamina_source_dir}: targets ${targets}; no tests, examples or benchmarks")
 endfunction()
