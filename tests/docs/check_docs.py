@@ -328,7 +328,8 @@ class Checker:
                     self.error(line, f"'{rest[0]}' does not exist in the repository")
                 else:
                     self.check_script_flags(line, rest[0], rest[1:], as_of)
-            elif COMPILERS.match(os.path.basename(program)):
+            elif COMPILERS.match(os.path.basename(program)) and not as_of:
+                # (A compile command "as of" a past commit records a measurement.)
                 self.run_compile_command(line, words)
 
     def check_build_output(self, line, word):
