@@ -4,15 +4,19 @@
 
 #include <lamina/lamina.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <string>
 #include <thread>
@@ -160,7 +164,11 @@ TEST_CASE("save_weights / load_weights move weights between models of one archit
 
     // An unbuilt model is built for the file's input shape first.
     Sequential<float> unbuilt;
-    unbuilt.add(Conv2D(4, 3, Activation::ReLU)).add(MaxPooling2D(2)).add(Flatten()).add(Dropout(0.3)).add(Dense(3, "softmax"));
+    unbuilt.add(Conv2D(4, 3, Activation::ReLU))
+        .add(MaxPooling2D(2))
+        .add(Flatten())
+        .add(Dropout(0.3))
+        .add(Dense(3, "softmax"));
     unbuilt.load_weights(dir.file("w.lamina"));
     CHECK(same_weights(unbuilt, trained));
     // A full model file holds weights too.
@@ -190,7 +198,8 @@ TEST_CASE("load_weights of a different architecture fails and leaves the model u
     other_input.add(Flatten()).add(Dense(16, "relu")).add(Dropout(0.25)).add(Dense(3, "softmax"));
     other_input.build(Shape{1, 4, 4});
     REQUIRE_THROWS_MATCHES(other_input.load_weights(dir.file("mlp.lamina")), FormatError,
-                           test::error(ErrorId::format_architecture, {"(64, 16) in the file", "(16, 16) in the model", "(None, 1, 4, 4)"}));
+                           test::error(ErrorId::format_architecture,
+                                       {"(64, 16) in the file", "(16, 16) in the model", "(None, 1, 4, 4)"}));
     const auto after = cnn.get_weights();
     for (std::size_t i = 0; i < before.size(); ++i) CHECK(bitwise_equal(before[i], after[i]));
 }
@@ -223,7 +232,8 @@ TEST_CASE("Every damaged model file gets its documented error, never a crash", "
     SECTION("wrong version") {
         auto b = bytes;
         b[8] = 2;
-        REQUIRE_THROWS_MATCHES(load_bad(b), FormatError, test::error(ErrorId::format_version, {"version 2", "version 1"}));
+        REQUIRE_THROWS_MATCHES(load_bad(b), FormatError,
+                               test::error(ErrorId::format_version, {"version 2", "version 1"}));
     }
     SECTION("truncated anywhere") {
         for (std::size_t keep : {std::size_t(3), std::size_t(8), std::size_t(20), std::size_t(27), std::size_t(28),
@@ -274,9 +284,14 @@ TEST_CASE("Well-formed files with impossible contents are format errors", "[mode
                            test::error(ErrorId::format_header, {"filters"}));
     REQUIRE_THROWS_MATCHES(load_modified([](auto& f) { f.layers[0].config.emplace_back("dilation_rate", "(2, 2)"); }),
                            FormatError, test::error(ErrorId::format_header, {"dilation_rate"}));
-    REQUIRE_THROWS_MATCHES(load_modified([](auto& f) { f.weights.pop_back(); }), FormatError,
-                           test::error(ErrorId::format_header, {"weight arrays"}));
-    REQUIRE_THROWS_MATCHES(load_modified([](auto& f) { f.weights[0].value = Tensor<float>(Shape{4, 1, 3, 2}); }),
+    REQUIRE_THROWS_MATCHES(load_modified([](auto& f) {
+                               f.weights.pop_back();
+                               f.optimizer->slots.pop_back();
+                           }),
+                           FormatError, test::error(ErrorId::format_header, {"weight arrays"}));
+    REQUIRE_THROWS_MATCHES(load_modified([](auto& f) {
+                               f.weights[0].value = Tensor<float>(Shape{4, 1, 3, 2});
+                           }),
                            FormatError, test::error(ErrorId::format_header, {"(4, 1, 3, 3)"}));
     REQUIRE_THROWS_MATCHES(load_modified([](auto& f) { f.optimizer->name = "Adagrad"; }), FormatError,
                            test::error(ErrorId::format_header, {"Adagrad"}));
@@ -290,7 +305,9 @@ TEST_CASE("Well-formed files with impossible contents are format errors", "[mode
                                f.layers[0].config[0].second = "1000000000";
                            }),
                            FormatError, test::error(ErrorId::format_header, {"allocation budget"}));
-    REQUIRE_THROWS_MATCHES(load_modified([](auto& f) { f.input_shape = Shape{1 << 30, 1 << 30, 1 << 30}; }),
+    REQUIRE_THROWS_MATCHES(load_modified([](auto& f) {
+                               f.input_shape = Shape{1 << 20, 1 << 21};
+                           }),
                            FormatError, test::error(ErrorId::format_header, {"2^40"}));
 }
 
@@ -299,9 +316,10 @@ TEST_CASE("A failed save leaves the previous file and no temporary behind", "[mo
     auto model = test::fixture_model("mlp", 1);
     REQUIRE_THROWS_MATCHES(model.save(dir.file("no/such/dir/m.lamina")), IoError,
                            test::error(ErrorId::io_write, {"no/such/dir/m.lamina"}));
-    // A directory in the way: rename fails, the directory stays, the temporary goes.
+    // A directory in the way: refused before any temporary exists; the directory stays.
     std::filesystem::create_directory(dir.file("occupied"));
-    REQUIRE_THROWS_MATCHES(model.save(dir.file("occupied")), IoError, test::error(ErrorId::io_write, {"renaming"}));
+    REQUIRE_THROWS_MATCHES(model.save(dir.file("occupied")), IoError,
+                           test::error(ErrorId::io_write, {"occupied", "is a directory"}));
     CHECK(std::filesystem::is_directory(dir.file("occupied")));
     std::size_t entries = 0;
     for (const auto& e : std::filesystem::directory_iterator(dir.path())) entries += e.path().filename() != "occupied";
@@ -378,4 +396,305 @@ TEST_CASE("A loaded model predicts from 8 threads at once exactly as from one", 
         });
     for (auto& th : threads) th.join();
     for (int t = 0; t < 8; ++t) CHECK(mismatches[std::size_t(t)] == 0);
+}
+
+TEST_CASE("Null data with a nonzero size is refused, not read", "[model_file][errors]") {
+    REQUIRE_THROWS_MATCHES(Sequential<float>::load_from_memory(nullptr, 100), ConfigError,
+                           test::error(ErrorId::config_argument, {"model in memory", "null", "100"}));
+    REQUIRE_THROWS_MATCHES(io::decode_model_file<double>(nullptr, 28, "buffer"), ConfigError,
+                           test::error(ErrorId::config_argument, {"buffer", "null"}));
+    REQUIRE_THROWS_MATCHES(Sequential<float>::load_from_memory(nullptr, 0), FormatError,
+                           test::error(ErrorId::format_size, {"empty"}));
+}
+
+TEST_CASE("save refuses what load would refuse, and the previous file stays loadable", "[model_file][errors]") {
+    test::TempDir dir("model_file");
+    const std::string path = dir.file("ckpt.lamina");
+    auto good = test::fixture_model("mlp", 1);
+    good.save(path);
+    const auto saved = read_bytes(path);
+    auto previous_file_intact = [&] {
+        CHECK(read_bytes(path) == saved);
+        CHECK(same_weights(Sequential<float>::load(path), good));
+        for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+            CHECK(e.path().filename().string().find(".tmp-") == std::string::npos);
+    };
+    const std::string too_long(io::max_string_bytes + 1, 'n');
+
+    SECTION("a layer name") {
+        auto bad = test::fixture_model("mlp", 2);
+        bad.layer(1).set_name(too_long);
+        REQUIRE_THROWS_MATCHES(
+            bad.save(path), ConfigError,
+            test::error(ErrorId::config_argument, {"name of layer 1", "Dense", "65537 bytes", "65536"}));
+        REQUIRE_THROWS_MATCHES(bad.save_weights(path), ConfigError, test::error(ErrorId::config_argument));
+        previous_file_intact();
+    }
+    SECTION("the model name") {
+        Sequential<float> bad(too_long);
+        bad.add(Flatten()).add(Dense(2));
+        bad.build(Shape{1, 2, 2});
+        REQUIRE_THROWS_MATCHES(bad.save(path), ConfigError,
+                               test::error(ErrorId::config_argument, {"the model name", "65537 bytes"}));
+        previous_file_intact();
+    }
+    SECTION("the longest string load accepts saves and loads") {
+        auto longest = test::fixture_model("mlp", 2);
+        longest.layer(1).set_name(std::string(io::max_string_bytes, 'n'));
+        longest.save(path);
+        CHECK(Sequential<float>::load(path).layer(1).name() == longest.layer(1).name());
+    }
+}
+
+TEST_CASE("encode_model_file refuses every field decode_model_file would refuse", "[model_file][errors]") {
+    auto model = test::fixture_model("cnn", 1);
+    test::TempDir dir("model_file");
+    model.save(dir.file("m.lamina"));
+    const auto original = io::decode_model_file<float>(read_bytes(dir.file("m.lamina")), "m");
+    REQUIRE(original.optimizer);
+    REQUIRE(original.training);
+    REQUIRE_FALSE(original.optimizer->slot_names.empty());
+    const std::string too_long(io::max_string_bytes + 1, 's');
+    auto refused = [&](auto&& change, std::vector<std::string> parts) {
+        auto f = original;
+        change(f);
+        REQUIRE_THROWS_MATCHES(io::encode_model_file(f), ConfigError, test::error(ErrorId::config_argument, parts));
+    };
+    refused([&](auto& f) { f.layers[0].type = too_long; }, {"type of layer 0"});
+    refused([&](auto& f) { f.layers[1].config.emplace_back(too_long, "1"); }, {"setting name of layer 1"});
+    refused([&](auto& f) { f.layers[0].config[0].second = too_long; }, {"setting 'filters' of layer 0"});
+    refused([&](auto& f) { f.weights[1].param = too_long; }, {"parameter name of weight array 1"});
+    refused([&](auto& f) { f.weights[1].layer = too_long; }, {"layer name of weight array 1"});
+    refused([&](auto& f) { f.compile->loss = too_long; }, {"loss name"});
+    refused([&](auto& f) { f.compile->loss_config.emplace_back(too_long, 1.0); }, {"setting name of the loss"});
+    refused([&](auto& f) { f.compile->metrics.push_back(too_long); }, {"metric name"});
+    refused([&](auto& f) { f.optimizer->name = too_long; }, {"optimizer name"});
+    refused([&](auto& f) { f.optimizer->config.emplace_back(too_long, 1.0); }, {"setting name of the optimizer"});
+    refused([&](auto& f) { f.training->layers[0].layer = too_long; }, {"layer state"});
+    refused([&](auto& f) { f.optimizer->iterations = -1; }, {"iteration count -1"});
+    refused([&](auto& f) { f.training->epochs_completed = std::int64_t(1) << 31; }, {"epoch count 2147483648"});
+    refused([&](auto& f) { f.training->epochs_completed = -3; }, {"epoch count -3"});
+    refused([&](auto& f) { f.optimizer->slots.pop_back(); }, {"state for 3 weight arrays", "has 4"});
+    refused([&](auto& f) { f.optimizer->slots[2].pop_back(); }, {"weight array 2"});
+    refused([&](auto& f) { f.input_shape = Shape{(Index(1) << 40) + 1}; }, {"the input", "2^40"});
+    refused(
+        [&](auto& f) {
+            f.weights[0].value = Tensor<float>(Shape{0, (Index(1) << 40) + 1});
+        },
+        {"weight array 0", "2^40"});
+    refused(
+        [&](auto& f) {
+            f.optimizer->slot_names.clear();
+            f.optimizer->slots.assign((std::size_t(1) << 20) + 1, {});
+        },
+        {"1048577 optimizer slot groups"});
+    REQUIRE_NOTHROW(io::decode_model_file<float>(io::encode_model_file(original), "m"));
+}
+
+TEST_CASE("save follows symbolic links and replaces only regular files", "[model_file][errors][links]") {
+    test::TempDir dir("model_file");
+    namespace fs = std::filesystem;
+    auto a = test::fixture_model("mlp", 1), b = test::fixture_model("mlp", 2);
+    const auto no_temporaries = [](const fs::path& d) {
+        for (const auto& e : fs::directory_iterator(d))
+            if (e.path().filename().string().find(".tmp-") != std::string::npos) return false;
+        return true;
+    };
+
+    SECTION("a link to a file: the link stays, its target gets the model") {
+        a.save(dir.file("real.lamina"));
+        fs::create_symlink("real.lamina", dir.file("link.lamina"));  // relative, as `ln -s` makes them
+        b.save(dir.file("link.lamina"));
+        CHECK(fs::is_symlink(dir.file("link.lamina")));
+        CHECK(same_weights(Sequential<float>::load(dir.file("real.lamina")), b));
+        CHECK(no_temporaries(dir.path()));
+    }
+    SECTION("a chain of links, relative and absolute, across directories") {
+        fs::create_directory(dir.file("sub"));
+        a.save(dir.file("sub/real.lamina"));
+        fs::create_symlink("sub/real.lamina", dir.file("one"));
+        fs::create_symlink(fs::path(dir.file("one")), dir.file("sub/two"));
+        fs::create_symlink("two", dir.file("sub/three"));
+        b.save(dir.file("sub/three"));
+        for (const char* link : {"one", "sub/two", "sub/three"}) CHECK(fs::is_symlink(dir.file(link)));
+        CHECK(same_weights(Sequential<float>::load(dir.file("sub/real.lamina")), b));
+        CHECK(same_weights(Sequential<float>::load(dir.file("one")), b));
+        CHECK(no_temporaries(dir.path()));
+        CHECK(no_temporaries(dir.file("sub")));
+    }
+    SECTION("a dangling link: its target is created") {
+        fs::create_symlink("later.lamina", dir.file("link.lamina"));
+        b.save(dir.file("link.lamina"));
+        CHECK(fs::is_symlink(dir.file("link.lamina")));
+        CHECK(fs::is_regular_file(fs::symlink_status(dir.file("later.lamina"))));
+        CHECK(same_weights(Sequential<float>::load(dir.file("later.lamina")), b));
+    }
+    SECTION("a loop of links") {
+        fs::create_symlink("y", dir.file("x"));
+        fs::create_symlink("x", dir.file("y"));
+        REQUIRE_THROWS_MATCHES(b.save(dir.file("x")), IoError, test::error(ErrorId::io_write, {"symbolic links"}));
+        CHECK(fs::is_symlink(dir.file("x")));
+        CHECK(fs::is_symlink(dir.file("y")));
+    }
+    SECTION("a FIFO is refused and stays a FIFO") {
+        REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0600) == 0);
+        REQUIRE_THROWS_MATCHES(b.save(dir.file("fifo")), IoError, test::error(ErrorId::io_write, {"fifo", "FIFO"}));
+        CHECK(fs::is_fifo(dir.file("fifo")));
+        CHECK(no_temporaries(dir.path()));
+    }
+    SECTION("a link to a character device is refused, naming the device") {
+        fs::create_symlink("/dev/null", dir.file("null_link"));
+        REQUIRE_THROWS_MATCHES(b.save(dir.file("null_link")), IoError,
+                               test::error(ErrorId::io_write, {"null_link", "'/dev/null'", "character device"}));
+        CHECK(fs::is_symlink(dir.file("null_link")));
+        CHECK(fs::is_character_file("/dev/null"));
+    }
+    SECTION("/dev/null itself is refused and stays a character device") {
+        // Before this was refused, a save as root replaced /dev/null with a model file.
+        REQUIRE(fs::is_character_file("/dev/null"));
+        REQUIRE_THROWS_MATCHES(b.save_weights("/dev/null"), IoError,
+                               test::error(ErrorId::io_write, {"'/dev/null'", "character device"}));
+        CHECK(fs::is_character_file("/dev/null"));
+        CHECK(no_temporaries("/dev"));
+    }
+}
+
+TEST_CASE("Reading a model file reads its header first and never more than it declares", "[model_file][errors]") {
+    test::TempDir dir("model_file");
+    auto model = test::fixture_model("mlp", 1);
+    const std::string good = dir.file("good.lamina");
+    model.save(good);
+    const auto bytes = read_bytes(good);
+    auto declare_body = [&](std::uint64_t body) {
+        auto b = bytes;
+        for (int i = 0; i < 8; ++i) b[16 + std::size_t(i)] = std::uint8_t(body >> (8 * i));
+        return b;
+    };
+
+    SECTION("a good file reads whole and loads") {
+        CHECK(io::read_model_file_bytes(good) == bytes);
+        CHECK(same_weights(Sequential<float>::load_from_memory(bytes.data(), bytes.size()), model));
+    }
+    SECTION("endless devices are refused after the header") {
+        REQUIRE_THROWS_MATCHES(io::read_model_file_bytes("/dev/zero"), FormatError,
+                               test::error(ErrorId::format_magic, {"'/dev/zero'", "not a lamina model file"}));
+        REQUIRE_THROWS_MATCHES(io::read_model_file_bytes("/dev/urandom"), FormatError,
+                               test::error(ErrorId::format_magic, {"'/dev/urandom'"}));
+        REQUIRE_THROWS_MATCHES(io::read_model_file_bytes("/dev/null"), FormatError,
+                               test::error(ErrorId::format_size, {"empty"}));
+    }
+    SECTION("a 2 GB file of zeros is refused without reading it") {
+        // Sparse (truncate extends with a hole): it costs no disk, only the time a full read would take.
+        const std::string junk = dir.file("junk.lamina");
+        test::write_bytes(junk, {});
+        REQUIRE(::truncate(junk.c_str(), 2'000'000'000) == 0);
+        REQUIRE_THROWS_MATCHES(io::read_model_file_bytes(junk), FormatError,
+                               test::error(ErrorId::format_magic, {"junk.lamina"}));
+        // A model header in front of the same 2 GB declares the wrong length.
+        test::write_bytes(junk, {bytes.begin(), bytes.begin() + 24});
+        REQUIRE(::truncate(junk.c_str(), 2'000'000'000) == 0);
+        REQUIRE_THROWS_MATCHES(io::read_model_file_bytes(junk), FormatError,
+                               test::error(ErrorId::format_size, {"trailing bytes", "2000000000"}));
+    }
+    SECTION("a header that declares more than the file holds") {
+        const std::string bad = dir.file("bad.lamina");
+        for (std::uint64_t body : {std::uint64_t(bytes.size()), std::uint64_t(1) << 40, ~std::uint64_t(0)}) {
+            INFO("declared " << body);
+            test::write_bytes(bad, declare_body(body));
+            REQUIRE_THROWS_MATCHES(io::read_model_file_bytes(bad, "model file 'bad'"), FormatError,
+                                   test::error(ErrorId::format_size, {"model file 'bad'", "truncated", "declares"}));
+        }
+    }
+    SECTION("a pipe is read as far as its header declares") {
+        const std::string fifo = dir.file("pipe");
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        auto through_pipe = [&](const std::vector<std::uint8_t>& sent) {
+            std::thread writer([&] {
+                // Non-blocking until the reader opens, so a reader that never
+                // does fails the test instead of hanging it.
+                int fd = -1;
+                const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+                while ((fd = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK)) < 0 && errno == ENXIO &&
+                       std::chrono::steady_clock::now() < deadline)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                if (fd < 0) return;
+                ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+                std::size_t done = 0;
+                while (done < sent.size()) {
+                    const ::ssize_t n = ::write(fd, sent.data() + done, sent.size() - done);
+                    if (n <= 0) break;  // the reader stopped: EPIPE (SIGPIPE is ignored below)
+                    done += std::size_t(n);
+                }
+                ::close(fd);
+            });
+            struct Join {
+                std::thread& t;
+                ~Join() { t.join(); }
+            } join{writer};
+            return io::read_model_file_bytes(fifo);
+        };
+        struct sigaction ignore = {};
+        struct sigaction old = {};
+        ignore.sa_handler = SIG_IGN;
+        REQUIRE(::sigaction(SIGPIPE, &ignore, &old) == 0);
+        auto longer = bytes;
+        longer.resize(bytes.size() + 100000, 0xAB);
+        CHECK(through_pipe(longer) == bytes);
+        CHECK_THROWS_MATCHES(through_pipe({bytes.begin(), bytes.end() - 1}), FormatError,
+                             test::error(ErrorId::format_size, {"truncated", std::to_string(bytes.size() - 1)}));
+        // A declared length no machine holds is refused before any of it is read.
+        CHECK_THROWS_MATCHES(through_pipe(declare_body(std::uint64_t(1) << 62)), FormatError,
+                             test::error(ErrorId::format_size, {"memory"}));
+        ::sigaction(SIGPIPE, &old, nullptr);
+    }
+}
+
+TEST_CASE("A double file's values that float cannot hold are refused when loaded as float", "[model_file][errors]") {
+    test::TempDir dir("model_file");
+    Sequential<double> model("wide_range", 3);
+    model.add(Flatten()).add(Dense(2));
+    model.compile(Adam(0.01), "mse");
+    model.build(Shape{1, 2, 2});
+    const std::string path = dir.file("d.lamina");
+    auto save_with_kernel_value = [&](double v) {
+        auto w = model.get_weights();
+        w[0][3] = v;
+        model.set_weights(w);
+        model.save(path);
+    };
+
+    save_with_kernel_value(1e300);
+    REQUIRE_THROWS_MATCHES(Sequential<float>::load(path), FormatError,
+                           test::error(ErrorId::format_header, {"d.lamina", "dense/kernel", "element 3", "1e+300",
+                                                                "float's largest finite value"}));
+    CHECK(Sequential<double>::load(path).get_weights()[0][3] == 1e300);
+    save_with_kernel_value(-1e-50);
+    REQUIRE_THROWS_MATCHES(
+        Sequential<float>::load(path), FormatError,
+        test::error(ErrorId::format_header, {"dense/kernel", "element 3", "-1e-50", "rounds to zero"}));
+    // float's largest and smallest magnitudes pass; subnormals and signed zeros too.
+    for (double v :
+         {double(std::numeric_limits<float>::max()), -double(std::numeric_limits<float>::denorm_min()), 1e-40, -0.0}) {
+        INFO(v);
+        save_with_kernel_value(v);
+        const auto w = Sequential<float>::load(path).get_weights()[0][3];
+        CHECK(w == float(v));
+        CHECK(std::signbit(w) == std::signbit(v));
+    }
+    // Stored NaN and infinity stay what they are (they are not range errors).
+    save_with_kernel_value(std::numeric_limits<double>::infinity());
+    CHECK(std::isinf(Sequential<float>::load(path).get_weights()[0][3]));
+    save_with_kernel_value(std::nan(""));
+    CHECK(std::isnan(Sequential<float>::load(path).get_weights()[0][3]));
+
+    SECTION("optimizer slots too") {
+        save_with_kernel_value(0.5);
+        auto f = io::decode_model_file<double>(read_bytes(path), "d");
+        REQUIRE(f.optimizer);
+        REQUIRE(f.optimizer->slot_names.at(1) == "v");
+        f.optimizer->slots.at(1).at(1)[0] = 1e-300;
+        test::write_bytes(path, io::encode_model_file(f));
+        REQUIRE_THROWS_MATCHES(Sequential<float>::load(path), FormatError,
+                               test::error(ErrorId::format_header, {"optimizer slot 'v'", "dense/bias", "1e-300"}));
+    }
 }

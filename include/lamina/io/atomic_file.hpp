@@ -9,6 +9,11 @@
 // temporary file is removed and IoError(io_write) names the file and the
 // failing step; only a process killed mid-write leaves a stale *.tmp-* file
 // behind (never `path` itself).
+// A symbolic link is followed (through chains of links) and the file it
+// points to is replaced, its temporary written beside it, so the link stays;
+// a dangling link gets its target created. An existing target that is not a
+// regular file (a directory, a device such as /dev/null, a FIFO, a socket) is
+// refused with IoError(io_write) naming it, before anything is written.
 #pragma once
 
 #include <fcntl.h>
@@ -58,6 +63,58 @@ inline std::string parent_directory(const std::string& path) {
     return path.substr(0, slash);
 }
 
+inline const char* file_type_name(mode_t mode) {
+    if (S_ISDIR(mode)) return "a directory";
+    if (S_ISCHR(mode)) return "a character device";
+    if (S_ISBLK(mode)) return "a block device";
+    if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+    if (S_ISSOCK(mode)) return "a socket";
+    return "not a regular file";
+}
+
+// The file a save to `path` replaces: `path` itself, or the end of its chain
+// of symbolic links, which need not exist yet. Renaming over the link itself
+// would turn it into a regular file and leave its target stale.
+inline std::string final_link_target(const std::string& path) {
+    auto fail = [&](const std::string& step, int err) {
+        throw IoError(ErrorId::io_write, "cannot save '" + path + "': " + step + ": " + errno_text(err));
+    };
+    std::string target = path;
+    for (int links = 0;; ++links) {
+        struct stat st {};
+        if (::lstat(target.c_str(), &st) != 0) {
+            // A new file, or a dangling link's target; a missing directory
+            // is reported when the temporary cannot be created in it.
+            if (errno == ENOENT) return target;
+            fail("inspecting '" + target + "'", errno);
+        }
+        if (!S_ISLNK(st.st_mode)) {
+            if (!S_ISREG(st.st_mode))
+                throw IoError(ErrorId::io_write, "cannot save '" + path + "': " +
+                                                     (target == path ? "it" : "its link target '" + target + "'") +
+                                                     " is " + file_type_name(st.st_mode) +
+                                                     ", not a regular file; lamina replaces regular files only");
+            return target;
+        }
+        if (links == 40) fail("following its symbolic links", ELOOP);  // Linux's own limit
+        std::vector<char> text(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 255) + 1);
+        for (;;) {
+            const ::ssize_t n = ::readlink(target.c_str(), text.data(), text.size());
+            if (n < 0) fail("reading the symbolic link '" + target + "'", errno);
+            if (static_cast<std::size_t>(n) < text.size()) {
+                text.resize(static_cast<std::size_t>(n));
+                break;
+            }
+            text.resize(text.size() * 2);  // the link changed since lstat
+        }
+        if (text.empty()) fail("reading the symbolic link '" + target + "'", ENOENT);
+        const std::string next(text.begin(), text.end());
+        // A relative target is relative to the directory holding the link.
+        const std::string dir = parent_directory(target);
+        target = next[0] == '/' || dir == "." ? next : (dir == "/" ? "" : dir) + "/" + next;
+    }
+}
+
 }  // namespace detail
 
 inline void write_file_atomically(const std::string& path, const std::vector<std::uint8_t>& bytes) {
@@ -65,10 +122,11 @@ inline void write_file_atomically(const std::string& path, const std::vector<std
         throw IoError(ErrorId::io_write, "cannot save '" + path + "': " + step + ": " + detail::errno_text(err));
     };
     if (path.empty()) throw IoError(ErrorId::io_write, "cannot save: the file name is empty");
+    const std::string target = detail::final_link_target(path);
 
     // pid + counter: two processes, or two threads of one, never share a temporary.
     static std::atomic<unsigned> counter{0};
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+    const std::string tmp = target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
 
     detail::FileDescriptor fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (fd.get() < 0) fail("creating the temporary file '" + tmp + "'", errno);
@@ -89,12 +147,13 @@ inline void write_file_atomically(const std::string& path, const std::vector<std
     }
     if (::fsync(fd.get()) != 0) fail("fsync of '" + tmp + "'", errno);
     if (::close(fd.release()) != 0) fail("closing '" + tmp + "'", errno);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) fail("renaming '" + tmp + "' over it", errno);
+    if (::rename(tmp.c_str(), target.c_str()) != 0)
+        fail("renaming '" + tmp + "' over " + (target == path ? std::string("it") : "'" + target + "'"), errno);
     cleanup.armed = false;
 
     // The rename lives in the directory: sync it too. Failing here is not an
     // error of the save (the file is complete); some file systems refuse it.
-    detail::FileDescriptor dir(::open(detail::parent_directory(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    detail::FileDescriptor dir(::open(detail::parent_directory(target).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dir.get() >= 0) ::fsync(dir.get());
 }
 
@@ -102,8 +161,7 @@ inline void write_file_atomically(const std::string& path, const std::vector<std
 inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     std::vector<std::uint8_t> bytes;
     detail::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0)
-        throw IoError(ErrorId::io_open, "cannot open '" + path + "': " + detail::errno_text(errno));
+    if (fd.get() < 0) throw IoError(ErrorId::io_open, "cannot open '" + path + "': " + detail::errno_text(errno));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + detail::errno_text(errno));

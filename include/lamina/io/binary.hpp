@@ -7,11 +7,15 @@
 // data can never make it read past the end or allocate more than the data
 // holds. Its errors are FormatError(format_size) for data that ends early and
 // FormatError(format_header) for an impossible value, each naming `context`
-// (the file) and the byte offset.
+// (the file) and the byte offset. Reading float64 data into a float tensor
+// refuses values float cannot hold (see ByteReader::tensor).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
+#include <sstream>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -21,6 +25,11 @@
 #include "lamina/core/tensor.hpp"
 
 namespace lamina::io {
+
+// What a reader accepts, so that a writer can refuse the same (a file that
+// saves but cannot load would replace a good checkpoint).
+constexpr std::size_t max_string_bytes = std::size_t(1) << 16;
+constexpr std::uint64_t max_dimension = std::uint64_t(1) << 40;
 
 // Element type tags of stored tensors.
 enum class DType : std::uint8_t { Float32 = 1, Float64 = 2 };
@@ -114,10 +123,11 @@ public:
         return v;
     }
     const std::uint8_t* raw(std::size_t n) { return take(n); }
-    std::string str(std::size_t max_length = 1 << 16) {
+    std::string str(std::size_t max_length = max_string_bytes) {
         const std::uint32_t n = u32();
-        if (n > max_length) fail_header("a string of " + std::to_string(n) + " bytes (at most " +
-                                        std::to_string(max_length) + " allowed)");
+        if (n > max_length)
+            fail_header("a string of " + std::to_string(n) + " bytes (at most " + std::to_string(max_length) +
+                        " allowed)");
         const auto* p = take(n);
         return std::string(reinterpret_cast<const char*>(p), n);
     }
@@ -136,18 +146,23 @@ public:
         Shape s;
         for (int i = 0; i < rank; ++i) {
             const std::uint64_t d = u64();
-            if (d > (std::uint64_t(1) << 40)) fail_header("dimension " + std::to_string(d) + " (at most 2^40)");
+            if (d > max_dimension) fail_header("dimension " + std::to_string(d) + " (at most 2^40)");
             s = append(s, static_cast<Index>(d));
         }
         return s;
     }
-    // Reads a stored tensor of either dtype, converting to T.
+    // Reads a stored tensor of either dtype, converting to T; `what` names it
+    // in errors ("dense_1/kernel"). float64 data read as float must fit: a
+    // finite value above float's largest (it would become infinity) or a
+    // nonzero one that rounds to zero is refused with FormatError(format_header)
+    // naming `what`, the element and its value. Values that become subnormal
+    // pass; stored NaN and infinities are kept as they are.
     template <class T>
-    Tensor<T> tensor() {
+    Tensor<T> tensor(const std::string& what = "tensor") {
         const std::size_t at = offset();
         const std::uint8_t tag = u8();
         if (tag != std::uint8_t(DType::Float32) && tag != std::uint8_t(DType::Float64))
-            fail_header_at(at, "unknown tensor dtype " + std::to_string(tag));
+            fail_header_at(at, "unknown tensor dtype " + std::to_string(tag) + " of " + what);
         const Shape s = shape();
         const std::size_t width = tag == std::uint8_t(DType::Float32) ? 4 : 8;
         // Shape() bounds each dimension by 2^40; check the product before forming it.
@@ -155,14 +170,27 @@ public:
         for (int i = 0; i < s.rank(); ++i) {
             const auto d = static_cast<std::uint64_t>(s[i]);
             if (d != 0 && n > remaining() / width / d)
-                fail_size("tensor " + s.str() + " needs more bytes than remain (" + std::to_string(remaining()) + ")");
+                fail_size(what + " " + s.str() + " needs more bytes than remain (" + std::to_string(remaining()) + ")");
             n *= d;
         }
+        const std::size_t data_at = offset();
         const std::uint8_t* p = take(static_cast<std::size_t>(n) * width);
         Tensor<T> t(s);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (width == 4) t[Index(i)] = static_cast<T>(load_le<float>(p + i * 4));
-            else t[Index(i)] = static_cast<T>(load_le<double>(p + i * 8));
+        if (width == 4) {
+            for (std::size_t i = 0; i < n; ++i) t[Index(i)] = static_cast<T>(load_le<float>(p + i * 4));
+        } else if constexpr (std::is_same_v<T, float>) {
+            for (std::size_t i = 0; i < n; ++i) {
+                const double v = load_le<double>(p + i * 8);
+                // Compared before converting: a double beyond float's range
+                // has no float value to convert to.
+                if (std::isfinite(v) && std::fabs(v) > double(std::numeric_limits<float>::max()))
+                    fail_value(data_at + i * 8, what, i, v, "is beyond float's largest finite value 3.40282347e+38");
+                t[Index(i)] = static_cast<float>(v);
+                if (t[Index(i)] == 0.0f && v != 0.0)
+                    fail_value(data_at + i * 8, what, i, v, "is nonzero but rounds to zero in float");
+            }
+        } else {
+            for (std::size_t i = 0; i < n; ++i) t[Index(i)] = static_cast<T>(load_le<double>(p + i * 8));
         }
         return t;
     }
@@ -175,6 +203,16 @@ public:
     [[noreturn]] void fail_header(const std::string& what) const { fail_header_at(offset(), what); }
     [[noreturn]] void fail_header_at(std::size_t at, const std::string& what) const {
         throw FormatError(ErrorId::format_header, context_ + ": invalid " + what + " at byte " + std::to_string(at));
+    }
+    [[noreturn]] void fail_value(std::size_t at, const std::string& what, std::size_t element, double v,
+                                 const char* why) const {
+        std::ostringstream value;
+        value.precision(9);
+        value << v;
+        throw FormatError(ErrorId::format_header, context_ + ": " + what + " element " + std::to_string(element) +
+                                                      ", stored as float64 " + value.str() + ", " + why +
+                                                      "; load the file as Sequential<double> (byte " +
+                                                      std::to_string(at) + ")");
     }
     [[noreturn]] void fail_size(const std::string& what) const {
         throw FormatError(ErrorId::format_size, context_ + ": " + what + " at byte " + std::to_string(offset()));

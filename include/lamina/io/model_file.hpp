@@ -3,8 +3,12 @@
 // Contract: ModelFile<T> is everything a model file holds (docs/file-format.md
 // is the byte-level specification): architecture, weights, and optionally the
 // compile settings, the optimizer's state and the training state.
-// encode_model_file() produces the bytes; decode_model_file<T>() parses any
-// bytes back, converting stored float or double tensors to T. Decoding checks,
+// encode_model_file() produces the bytes, and refuses with
+// ConfigError(config_argument) anything decoding would refuse (a string over
+// 64 KiB, a dimension over 2^40, ...), naming the field, so that a save never
+// writes a file that cannot be loaded. decode_model_file<T>() parses any
+// bytes back, converting stored float or double tensors to T (float64 values
+// float cannot hold are refused, see ByteReader::tensor). Decoding checks,
 // in order: size, magic, version, kind, declared length, CRC-32, then every
 // section field; each failure is a FormatError whose message names the file
 // (`context`) and, inside sections, the byte offset:
@@ -13,11 +17,20 @@
 //   format_version   a format version this build cannot read
 //   format_checksum  the CRC-32 does not match (bit rot, a partial copy)
 //   format_header    any field out of range, a missing or repeated section
-// Nothing the bytes say can make it allocate more than they hold.
+// Null data with a nonzero size is ConfigError(config_argument). Nothing the
+// bytes say can make it allocate more than they hold.
+// read_model_file_bytes() reads a model file from disk, a pipe or a device
+// only as far as its header declares, after checking that header and, for a
+// regular file, the declared length against the file's size: /dev/zero or a
+// large file of junk is refused after 24 bytes.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -30,6 +43,7 @@
 #include "lamina/core/error.hpp"
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/io/atomic_file.hpp"
 #include "lamina/io/binary.hpp"
 #include "lamina/layers/layer.hpp"
 
@@ -125,10 +139,51 @@ private:
     std::size_t at_;
 };
 
-inline void write_number_config(ByteWriter& w, const NumberConfig& c) {
-    w.u32(static_cast<std::uint32_t>(c.size()));
+// encode_model_file's checks: each refuses what ByteReader or
+// decode_model_file would refuse, naming the field, before any byte is kept.
+[[noreturn]] inline void refuse_encoding(const std::string& what) {
+    throw ConfigError(ErrorId::config_argument, "cannot save a model file: " + what);
+}
+// The first bytes of a string, for messages about strings too long to print.
+inline std::string quoted_start(const std::string& s) {
+    constexpr std::size_t shown = 32;
+    return "'" + (s.size() <= shown ? s : s.substr(0, shown) + "...") + "'";
+}
+// `what` is called only to build the message.
+template <class What>
+void write_checked_str(ByteWriter& w, const std::string& s, What&& what) {
+    if (s.size() > max_string_bytes)
+        refuse_encoding(what() + " " + quoted_start(s) + " is " + std::to_string(s.size()) +
+                        " bytes long; a model file holds strings of at most " + std::to_string(max_string_bytes) +
+                        " bytes");
+    w.str(s);
+}
+inline void write_checked_count(ByteWriter& w, std::size_t n, const char* what) {
+    if (n > std::size_t(UINT32_MAX))
+        refuse_encoding(std::to_string(n) + " " + what + "; a model file holds at most 2^32 - 1");
+    w.u32(static_cast<std::uint32_t>(n));
+}
+template <class What>
+void check_dimensions(const Shape& s, What&& what) {
+    for (int i = 0; i < s.rank(); ++i)
+        if (s[i] < 0 || static_cast<std::uint64_t>(s[i]) > max_dimension)
+            refuse_encoding(what() + " has shape " + s.str() + "; a model file holds dimensions of at most 2^40");
+}
+template <class What>
+void write_checked_shape(ByteWriter& w, const Shape& s, What&& what) {
+    check_dimensions(s, what);
+    w.shape(s);
+}
+template <class T, class What>
+void write_checked_tensor(ByteWriter& w, const Tensor<T>& t, What&& what) {
+    check_dimensions(t.shape(), what);
+    w.tensor(t);
+}
+
+inline void write_number_config(ByteWriter& w, const NumberConfig& c, const std::string& owner) {
+    write_checked_count(w, c.size(), "settings");
     for (const auto& [k, v] : c) {
-        w.str(k);
+        write_checked_str(w, k, [&] { return "a setting name of " + owner; });
         w.f64(v);
     }
 }
@@ -143,10 +198,89 @@ inline NumberConfig read_number_config(ByteReader& r) {
     return c;
 }
 
+// Checks the header (at most the first `available` bytes at `data`) of a
+// model file of `file_size` bytes, or of a stream of unknown size (nullopt),
+// and returns its kind and declared section length B. Shared by decode_model_file and
+// read_model_file_bytes so that both give the same errors in the same order.
+struct ModelHeader {
+    ModelFileKind kind;
+    std::uint64_t body;
+};
+inline ModelHeader check_model_header(const std::uint8_t* data, std::size_t available,
+                                      std::optional<std::uint64_t> file_size, const std::string& context) {
+    auto fail = [&](ErrorId id, const std::string& what) { throw FormatError(id, context + ": " + what); };
+    const std::uint64_t size = file_size.value_or(available);
+    if (size == 0) fail(ErrorId::format_size, "the file is empty (0 bytes); a lamina model file is at least 28 bytes");
+    const std::size_t magic_bytes = std::min(available, model_magic.size());
+    if (std::memcmp(data, model_magic.data(), magic_bytes) != 0)
+        fail(ErrorId::format_magic,
+             "not a lamina model file (it does not start with the bytes 89 4C 4D 4E 0D 0A 1A 0A)");
+    if (file_size && size < model_header_bytes + model_trailer_bytes)
+        fail(ErrorId::format_size,
+             "truncated: " + std::to_string(size) + " bytes, shorter than the 28-byte header and checksum");
+    if (available < model_header_bytes)
+        fail(ErrorId::format_size,
+             "truncated: it ends after " + std::to_string(available) + " bytes, inside the 24-byte header");
+
+    ByteReader header(data + 8, model_header_bytes - 8, context, 8);
+    const std::uint32_t version = header.u32();
+    if (version != model_format_version)
+        fail(ErrorId::format_version, "format version " + std::to_string(version) +
+                                          "; this build of lamina reads version " +
+                                          std::to_string(model_format_version));
+    const std::uint32_t kind = header.u32();
+    if (kind != std::uint32_t(ModelFileKind::Model) && kind != std::uint32_t(ModelFileKind::Weights))
+        fail(ErrorId::format_header, "unknown file kind " + std::to_string(kind) + " (1 = model, 2 = weights)");
+    const std::uint64_t body = header.u64();
+    const std::uint64_t expected = std::uint64_t(model_header_bytes) + std::uint64_t(model_trailer_bytes);
+    if (file_size && body != size - expected) {
+        const bool truncated = body > size - expected;
+        // B near 2^64 would wrap B + 28 to a small number.
+        const std::string declared = body > UINT64_MAX - expected ? "over 2^64" : std::to_string(body + expected);
+        fail(ErrorId::format_size, std::string(truncated ? "truncated" : "trailing bytes") + ": the header declares " +
+                                       std::to_string(body) + " bytes of sections, so a file of " + declared +
+                                       " bytes, but it has " + std::to_string(size));
+    }
+    return {static_cast<ModelFileKind>(kind), body};
+}
+
 }  // namespace detail
 
 template <class T>
 std::vector<std::uint8_t> encode_model_file(const ModelFile<T>& f) {
+    using detail::write_checked_count;
+    using detail::write_checked_shape;
+    using detail::write_checked_str;
+    using detail::write_checked_tensor;
+    if (f.kind != ModelFileKind::Model && f.kind != ModelFileKind::Weights)
+        detail::refuse_encoding("unknown file kind " + std::to_string(static_cast<std::uint32_t>(f.kind)));
+    auto layer_what = [&](std::size_t i) {
+        return "layer " + std::to_string(i) + " (" + f.layers[i].type + " " + detail::quoted_start(f.layers[i].name) +
+               ")";
+    };
+    auto weight_what = [&](std::size_t i) {
+        return "weight array " + std::to_string(i) + " (" + detail::quoted_start(f.weights[i].layer) + "/" +
+               detail::quoted_start(f.weights[i].param) + ")";
+    };
+    if (f.optimizer) {
+        const auto& o = *f.optimizer;
+        if (o.iterations < 0)
+            detail::refuse_encoding("the optimizer's iteration count " + std::to_string(o.iterations) + " is negative");
+        if (o.slot_names.empty() && o.slots.size() > (std::size_t(1) << 20))
+            detail::refuse_encoding(std::to_string(o.slots.size()) +
+                                    " optimizer slot groups without slot names; a model file holds at most 2^20");
+        if (!o.slots.empty() && o.slots.size() != f.weights.size())
+            detail::refuse_encoding("the optimizer holds state for " + std::to_string(o.slots.size()) +
+                                    " weight arrays, the model has " + std::to_string(f.weights.size()));
+        for (std::size_t i = 0; i < o.slots.size(); ++i)
+            if (o.slots[i].size() != o.slot_names.size())
+                detail::refuse_encoding("the optimizer holds " + std::to_string(o.slots[i].size()) + " slots for " +
+                                        weight_what(i) + " but names " + std::to_string(o.slot_names.size()));
+    }
+    if (f.training && (f.training->epochs_completed < 0 || f.training->epochs_completed >= (std::int64_t(1) << 31)))
+        detail::refuse_encoding("the epoch count " + std::to_string(f.training->epochs_completed) +
+                                " is outside [0, 2^31)");
+
     ByteWriter w;
     w.raw(model_magic.data(), model_magic.size());
     w.u32(model_format_version);
@@ -154,56 +288,65 @@ std::vector<std::uint8_t> encode_model_file(const ModelFile<T>& f) {
     w.u64(0);  // body length, patched below
     {
         detail::SectionWriter s(w, "ARCH");
-        w.str(f.model_name);
-        w.shape(f.input_shape);
-        w.u32(static_cast<std::uint32_t>(f.layers.size()));
-        for (const auto& l : f.layers) {
-            w.str(l.type);
-            w.str(l.name);
-            w.u32(static_cast<std::uint32_t>(l.config.size()));
-            for (const auto& [k, v] : l.config) {
-                w.str(k);
-                w.str(v);
+        write_checked_str(w, f.model_name, [] { return std::string("the model name"); });
+        write_checked_shape(w, f.input_shape, [] { return std::string("the input"); });
+        write_checked_count(w, f.layers.size(), "layers");
+        for (std::size_t i = 0; i < f.layers.size(); ++i) {
+            const auto& l = f.layers[i];
+            write_checked_str(w, l.type, [&] { return "the type of layer " + std::to_string(i); });
+            write_checked_str(w, l.name,
+                              [&] { return "the name of layer " + std::to_string(i) + " (" + l.type + ")"; });
+            write_checked_count(w, l.config.size(), "settings");
+            for (const auto& setting : l.config) {
+                const std::string& key = setting.first;
+                write_checked_str(w, key, [&] { return "a setting name of " + layer_what(i); });
+                write_checked_str(w, setting.second,
+                                  [&] { return "setting '" + key.substr(0, 32) + "' of " + layer_what(i); });
             }
         }
     }
     {
         detail::SectionWriter s(w, "WGHT");
-        w.u32(static_cast<std::uint32_t>(f.weights.size()));
-        for (const auto& wr : f.weights) {
-            w.str(wr.layer);
-            w.str(wr.param);
-            w.tensor(wr.value);
+        write_checked_count(w, f.weights.size(), "weight arrays");
+        for (std::size_t i = 0; i < f.weights.size(); ++i) {
+            const auto& wr = f.weights[i];
+            write_checked_str(w, wr.layer, [&] { return "the layer name of weight array " + std::to_string(i); });
+            write_checked_str(w, wr.param, [&] { return "the parameter name of weight array " + std::to_string(i); });
+            write_checked_tensor(w, wr.value, [&] { return weight_what(i); });
         }
     }
     if (f.compile) {
         detail::SectionWriter s(w, "COMP");
-        w.str(f.compile->loss);
-        detail::write_number_config(w, f.compile->loss_config);
-        w.u32(static_cast<std::uint32_t>(f.compile->metrics.size()));
-        for (const auto& m : f.compile->metrics) w.str(m);
+        write_checked_str(w, f.compile->loss, [] { return std::string("the loss name"); });
+        detail::write_number_config(w, f.compile->loss_config, "the loss");
+        write_checked_count(w, f.compile->metrics.size(), "metrics");
+        for (const auto& m : f.compile->metrics) write_checked_str(w, m, [] { return std::string("a metric name"); });
     }
     if (f.optimizer) {
         detail::SectionWriter s(w, "OPTM");
         const auto& o = *f.optimizer;
-        w.str(o.name);
-        detail::write_number_config(w, o.config);
+        write_checked_str(w, o.name, [] { return std::string("the optimizer name"); });
+        detail::write_number_config(w, o.config, "the optimizer");
         w.i64(o.iterations);
-        w.u32(static_cast<std::uint32_t>(o.slot_names.size()));
-        for (const auto& n : o.slot_names) w.str(n);
-        w.u32(static_cast<std::uint32_t>(o.slots.size()));
-        for (const auto& per_weight : o.slots)
-            for (const auto& t : per_weight) w.tensor(t);
+        write_checked_count(w, o.slot_names.size(), "optimizer slot names");
+        for (const auto& n : o.slot_names)
+            write_checked_str(w, n, [] { return std::string("an optimizer slot name"); });
+        write_checked_count(w, o.slots.size(), "optimizer slot groups");
+        for (std::size_t i = 0; i < o.slots.size(); ++i)
+            for (std::size_t k = 0; k < o.slots[i].size(); ++k)
+                write_checked_tensor(w, o.slots[i][k], [&] {
+                    return "optimizer slot " + detail::quoted_start(o.slot_names[k]) + " of " + weight_what(i);
+                });
     }
     if (f.training) {
         detail::SectionWriter s(w, "TRNG");
         const auto& t = *f.training;
         w.i64(t.epochs_completed);
         for (auto word : t.rng) w.u64(word);
-        w.u32(static_cast<std::uint32_t>(t.layers.size()));
+        write_checked_count(w, t.layers.size(), "layer states");
         for (const auto& l : t.layers) {
-            w.str(l.layer);
-            w.u32(static_cast<std::uint32_t>(l.words.size()));
+            write_checked_str(w, l.layer, [] { return std::string("the layer name of a layer state"); });
+            write_checked_count(w, l.words.size(), "state words");
             for (auto word : l.words) w.u64(word);
         }
     }
@@ -218,41 +361,24 @@ template <class T>
 ModelFile<T> decode_model_file(const std::uint8_t* data, std::size_t size, const std::string& context,
                                bool verify_checksum = true) {
     auto fail = [&](ErrorId id, const std::string& what) { throw FormatError(id, context + ": " + what); };
-    if (size == 0) fail(ErrorId::format_size, "the file is empty (0 bytes); a lamina model file is at least 28 bytes");
-    const std::size_t magic_bytes = std::min(size, model_magic.size());
-    if (std::memcmp(data, model_magic.data(), magic_bytes) != 0)
-        fail(ErrorId::format_magic, "not a lamina model file (it does not start with the bytes 89 4C 4D 4E 0D 0A 1A 0A)");
-    if (size < model_header_bytes + model_trailer_bytes)
-        fail(ErrorId::format_size, "truncated: " + std::to_string(size) + " bytes, shorter than the 28-byte header and checksum");
-
-    ByteReader header(data + 8, model_header_bytes - 8, context, 8);
-    const std::uint32_t version = header.u32();
-    if (version != model_format_version)
-        fail(ErrorId::format_version, "format version " + std::to_string(version) + "; this build of lamina reads version " +
-                                          std::to_string(model_format_version));
-    const std::uint32_t kind = header.u32();
-    if (kind != std::uint32_t(ModelFileKind::Model) && kind != std::uint32_t(ModelFileKind::Weights))
-        fail(ErrorId::format_header, "unknown file kind " + std::to_string(kind) + " (1 = model, 2 = weights)");
-    const std::uint64_t body = header.u64();
-    const std::uint64_t expected = std::uint64_t(model_header_bytes) + std::uint64_t(model_trailer_bytes);
-    if (body > size || body + expected != size)
-        fail(ErrorId::format_size, (body + expected > size ? "truncated" : "trailing bytes") +
-                                       std::string(": the header declares ") + std::to_string(body) +
-                                       " bytes of sections, so a file of " +
-                                       std::to_string(body + expected) + " bytes, but it has " + std::to_string(size));
+    if (!data && size > 0)
+        throw ConfigError(ErrorId::config_argument,
+                          "decode_model_file: " + context + ": data is null but size is " + std::to_string(size));
+    const auto [kind, body] = detail::check_model_header(data, size, size, context);
     if (verify_checksum) {
         ByteReader trailer(data + size - 4, 4, context, size - 4);
         const std::uint32_t stored = trailer.u32();
         const std::uint32_t actual = detail::crc32_of(data, size - 4);
         if (stored != actual) {
             char buf[96];
-            std::snprintf(buf, sizeof buf, "checksum mismatch (stored CRC-32 %08x, contents give %08x)", stored, actual);
+            std::snprintf(buf, sizeof buf, "checksum mismatch (stored CRC-32 %08x, contents give %08x)", stored,
+                          actual);
             fail(ErrorId::format_checksum, std::string(buf) + ": the file is corrupt");
         }
     }
 
     ModelFile<T> f;
-    f.kind = static_cast<ModelFileKind>(kind);
+    f.kind = kind;
     ByteReader sections(data + model_header_bytes, static_cast<std::size_t>(body), context, model_header_bytes);
     std::set<std::string> seen;
     while (!sections.done()) {
@@ -290,7 +416,7 @@ ModelFile<T> decode_model_file(const std::uint8_t* data, std::size_t size, const
                 WeightRecord<T> wr;
                 wr.layer = r.str();
                 wr.param = r.str();
-                wr.value = r.template tensor<T>();
+                wr.value = r.template tensor<T>("weight " + wr.layer + "/" + wr.param);
                 f.weights.push_back(std::move(wr));
             }
         } else if (tag == "COMP") {
@@ -311,8 +437,13 @@ ModelFile<T> decode_model_file(const std::uint8_t* data, std::size_t size, const
             const std::uint32_t n = r.count(names == 0 ? 0 : 2, "slot group");
             if (names == 0 && n > (1u << 20)) r.fail_header("slot group count " + std::to_string(n));
             o.slots.resize(n);
-            for (auto& per_weight : o.slots)
-                for (std::uint32_t s = 0; s < names; ++s) per_weight.push_back(r.template tensor<T>());
+            for (std::size_t i = 0; i < o.slots.size(); ++i)
+                for (std::uint32_t s = 0; s < names; ++s) {
+                    // WGHT precedes OPTM in files lamina writes; others get the array's index only.
+                    const std::string array = i < f.weights.size() ? f.weights[i].layer + "/" + f.weights[i].param
+                                                                   : "weight array " + std::to_string(i);
+                    o.slots[i].push_back(r.template tensor<T>("optimizer slot '" + o.slot_names[s] + "' of " + array));
+                }
             f.optimizer = std::move(o);
         } else if (tag == "TRNG") {
             TrainingRecord t;
@@ -345,6 +476,82 @@ ModelFile<T> decode_model_file(const std::uint8_t* data, std::size_t size, const
 template <class T>
 ModelFile<T> decode_model_file(const std::vector<std::uint8_t>& bytes, const std::string& context) {
     return decode_model_file<T>(bytes.data(), bytes.size(), context);
+}
+
+namespace detail {
+
+// Reads up to n bytes, fewer only at the end of the data; IoError(io_read) names `path`.
+inline std::size_t read_fully(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {
+    std::size_t done = 0;
+    while (done < n) {
+        const ::ssize_t got = ::read(fd, dst + done, std::min<std::size_t>(n - done, std::size_t(1) << 30));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + errno_text(errno));
+        if (got == 0) break;
+        done += static_cast<std::size_t>(got);
+    }
+    return done;
+}
+
+inline std::uint64_t physical_memory_bytes() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+    if (pages <= 0 || page <= 0) return UINT64_MAX;
+    return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page);
+}
+
+}  // namespace detail
+
+// The bytes of the model file at `path`, for decode_model_file; `context`
+// names it in errors. It reads the 24-byte header first and refuses, before
+// reading further, anything that is not a model header (FormatError, as
+// decode_model_file would). A regular file's declared length must then match
+// its size; a character device, pipe or socket (its size unknown) is read
+// up to the declared length and no further. A declared length beyond this
+// machine's memory is refused too. IoError io_open / io_read when the
+// system refuses to open or read it.
+inline std::vector<std::uint8_t> read_model_file_bytes(const std::string& path, const std::string& context) {
+    detail::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) throw IoError(ErrorId::io_open, "cannot open '" + path + "': " + detail::errno_text(errno));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + detail::errno_text(errno));
+    if (S_ISDIR(st.st_mode)) throw IoError(ErrorId::io_open, "cannot open '" + path + "': it is a directory");
+    const bool regular = S_ISREG(st.st_mode);
+
+    std::vector<std::uint8_t> bytes(model_header_bytes);
+    const std::size_t got = detail::read_fully(fd.get(), bytes.data(), bytes.size(), path);
+    const auto file_size =
+        regular ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(st.st_size)) : std::nullopt;
+    const std::uint64_t body = detail::check_model_header(bytes.data(), got, file_size, context).body;
+    const std::uint64_t memory = detail::physical_memory_bytes();
+    if (body > memory)
+        throw FormatError(ErrorId::format_size, context + ": the header declares " + std::to_string(body) +
+                                                    " bytes of sections, more than this machine's memory (" +
+                                                    std::to_string(memory) + " bytes)");
+    const auto total = static_cast<std::size_t>(body + model_header_bytes + model_trailer_bytes);
+    auto ends_early = [&](std::size_t have) {
+        throw FormatError(ErrorId::format_size, context + ": truncated: it ends after " + std::to_string(have) +
+                                                    " bytes; the header declares a file of " + std::to_string(total));
+    };
+    if (regular) {
+        bytes.resize(total);
+        const std::size_t rest = detail::read_fully(fd.get(), bytes.data() + got, total - got, path);
+        if (rest < total - got) ends_early(got + rest);
+        return bytes;
+    }
+    // A stream may end before its declared length: grow with what arrives,
+    // not with what the header claims.
+    while (bytes.size() < total) {
+        const std::size_t have = bytes.size();
+        bytes.resize(have + std::min<std::size_t>(total - have, std::size_t(1) << 20));
+        const std::size_t n = detail::read_fully(fd.get(), bytes.data() + have, bytes.size() - have, path);
+        if (n < bytes.size() - have) ends_early(have + n);
+    }
+    return bytes;
+}
+
+inline std::vector<std::uint8_t> read_model_file_bytes(const std::string& path) {
+    return read_model_file_bytes(path, "model file '" + path + "'");
 }
 
 }  // namespace lamina::io
