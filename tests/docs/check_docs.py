@@ -310,7 +310,8 @@ class Checker:
                 self.check_source_path(line, w)
             target = self.target_of(program)
             if target:
-                self.check_flags(line, target, rest)
+                if self.is_target(target[1], target[0]):  # else check_build_output said so
+                    self.check_flags(line, target, rest)
             elif "/" in program and not program.startswith("/") and not is_build_path(program):
                 path = os.path.join(self.src, program)
                 if not os.path.isfile(path):
@@ -397,10 +398,11 @@ class Checker:
                 r = subprocess.run([self.examples[name], "--help"], capture_output=True, text=True)
                 text = r.stdout + r.stderr
         elif directory == "examples":
-            # Not built here (LAMINA_BUILD_EXAMPLES=OFF): the flags in its sources.
+            # Not built here (LAMINA_BUILD_EXAMPLES=OFF): the flags in its
+            # source, whose usage string comes first, and in the shared headers.
             parts = []
-            for f in os.listdir(os.path.join(self.src, "examples")):
-                if f.endswith((".cpp", ".hpp")):
+            for f in [name + ".cpp"] + sorted(os.listdir(os.path.join(self.src, "examples"))):
+                if f.endswith(".hpp") or f == name + ".cpp":
                     parts.append(open(os.path.join(self.src, "examples", f), encoding="utf-8").read())
             text = "\n".join(parts)
         self.help_cache[target] = text
