@@ -281,8 +281,7 @@ class Checker:
             # shlex keeps ; && || | glued to words: split them off.
             command = []
             for w in words:
-                parts = re.split(r"(&&|\|\||;|\|)$", w) if not w.startswith("-") or w in ("&&", "||", ";", "|") else [w]
-                for p in parts:
+                for p in re.split(r"(&&|\|\||;|\|)$", w):
                     if p in ("&&", "||", ";", "|"):
                         if command:
                             result.append((line, command, as_of and as_of.group(1)))
