@@ -4,7 +4,7 @@
 // small XML checker; DOT files are counted node by node.
 #include <catch2/catch.hpp>
 
-#include <lamina/lamina.hpp>
+#include <lamina/images.hpp>
 
 #include <zlib.h>
 
@@ -566,6 +566,35 @@ TEST_CASE("confusion_matrix: counts, table and heatmap", "[plot]") {
         for (int x = 0; x < g.cell; ++x)
             white_in_dark = white_in_dark || png.at(g.cell_x(0) + x, g.cell_y(0) + y) == plot::colors::white;
     CHECK(white_in_dark);
+}
+
+TEST_CASE("confusion_matrix: class names label the table and the heatmap", "[plot]") {
+    test::TempDir dir("plot");
+    const auto cm = plot::confusion_matrix(ids({0, 1, 2, 2}), ids({0, 1, 2, 0}));
+    const std::vector<std::string> names{"T-shirt/top", "Trouser", "Ankle boot"};
+    const std::string table = plot::confusion_table(cm, names);
+    std::istringstream lines(table);
+    std::vector<std::string> rows;
+    for (std::string line; std::getline(lines, line);) rows.push_back(line);
+    REQUIRE(rows.size() == 9);
+    CHECK(std::regex_search(rows[1],
+                            std::regex(R"(^ +true\\pred +T-shirt/top +Trouser +Ankle boot \| +total +recall$)")));
+    CHECK(std::regex_search(rows[4], std::regex(R"(^ +Ankle boot +1 +0 +1 \| +2 +50\.00%$)")));
+    for (int r = 2; r <= 4; ++r) CHECK(rows[std::size_t(r)].size() == rows[1].size());
+
+    const auto g = plot::confusion_layout(3, 2, names);
+    CHECK(g.cell >= plot::text_width("T-shirt/top") + 6);
+    CHECK(g.left > plot::text_width("T-shirt/top"));
+    const std::string path = dir.file("named.png");
+    plot::plot_confusion_matrix(path, cm, names);
+    const DecodedPng png = read_png(path);
+    CHECK(png.height == g.height);
+    CHECK(png.width >= g.width);
+
+    REQUIRE_THROWS_MATCHES(plot::confusion_table(cm, {"a", "b"}), ConfigError,
+                           test::error(ErrorId::config_argument, {"2 class names", "3 classes"}));
+    REQUIRE_THROWS_MATCHES(plot::plot_confusion_matrix(dir.file("x.png"), cm, {"a"}), ConfigError,
+                           test::error(ErrorId::config_argument, {"1 class names"}));
 }
 
 TEST_CASE("confusion_matrix: bad labels are precise errors", "[plot]") {

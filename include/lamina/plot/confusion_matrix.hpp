@@ -11,11 +11,13 @@
 // of that mistake elsewhere), so a good model has a dark diagonal whatever
 // the class sizes, and a 1 % mistake still shows (as 0.1 of full blue);
 // text is white on dark cells, black on light ones; confusion_layout() says
-// where cells land.
+// where cells land. Each takes optional class names (sklearn's
+// display_labels), shown instead of the class numbers; there must be K.
 // Errors: ShapeError(shape_count) when the label counts differ, ShapeError
 // for a cm that is not (K, K); ConfigError(config_label) for a label outside
-// [0, K), naming it; ConfigError(config_argument) for num_classes < 1 or,
-// for the heatmap, above max_heatmap_classes.
+// [0, K), naming it; ConfigError(config_argument) for num_classes < 1, a
+// count of class names other than K, or, for the heatmap, above
+// max_heatmap_classes.
 #pragma once
 
 #include <algorithm>
@@ -92,10 +94,30 @@ inline std::string pad_left(const std::string& s, std::size_t width) {
     return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
 }
 
+// The label of each class: its name when names are given, else its number.
+inline std::vector<std::string> class_labels(const std::string& who, Index classes,
+                                             const std::vector<std::string>& names) {
+    if (!names.empty() && Index(names.size()) != classes)
+        throw ConfigError(ErrorId::config_argument, who + ": " + std::to_string(names.size()) +
+                                                        " class names for a confusion matrix of " +
+                                                        std::to_string(classes) + " classes");
+    if (!names.empty()) return names;
+    std::vector<std::string> labels;
+    for (Index k = 0; k < classes; ++k) labels.push_back(std::to_string(k));
+    return labels;
+}
+
+inline std::size_t widest(const std::vector<std::string>& labels) {
+    std::size_t w = 0;
+    for (const auto& l : labels) w = std::max(w, l.size());
+    return w;
+}
+
 }  // namespace detail
 
-inline std::string confusion_table(const Tensor<std::int64_t>& cm) {
+inline std::string confusion_table(const Tensor<std::int64_t>& cm, const std::vector<std::string>& class_names = {}) {
     const Index k = detail::checked_classes("confusion_table", cm);
+    const std::vector<std::string> labels = detail::class_labels("confusion_table", k, class_names);
     std::vector<Index> row_total(std::size_t(k), 0), col_total(std::size_t(k), 0);
     Index total = 0, correct = 0;
     for (Index t = 0; t < k; ++t)
@@ -106,14 +128,14 @@ inline std::string confusion_table(const Tensor<std::int64_t>& cm) {
             if (t == p) correct += cm(t, p);
         }
     // "100.00%" is the widest percentage; counts never exceed the total.
-    const std::size_t w = std::max<std::size_t>(std::to_string(total).size(), 7) + 1;
-    const std::size_t head = std::max<std::size_t>(9, std::to_string(k - 1).size()) + 1;
+    const std::size_t w = std::max({std::to_string(total).size(), std::size_t(7), detail::widest(labels)}) + 1;
+    const std::size_t head = std::max<std::size_t>(9, detail::widest(labels)) + 1;
     std::string s = "confusion matrix: rows are true classes, columns predicted classes\n";
     s += detail::pad_left("true\\pred", head);
-    for (Index p = 0; p < k; ++p) s += detail::pad_left(std::to_string(p), w);
+    for (Index p = 0; p < k; ++p) s += detail::pad_left(labels[std::size_t(p)], w);
     s += " |" + detail::pad_left("total", w) + detail::pad_left("recall", w) + "\n";
     for (Index t = 0; t < k; ++t) {
-        s += detail::pad_left(std::to_string(t), head);
+        s += detail::pad_left(labels[std::size_t(t)], head);
         for (Index p = 0; p < k; ++p) s += detail::pad_left(std::to_string(cm(t, p)), w);
         s += " |" + detail::pad_left(std::to_string(row_total[std::size_t(t)]), w) +
              detail::pad_left(detail::percent(cm(t, t), row_total[std::size_t(t)]), w) + "\n";
@@ -141,12 +163,16 @@ struct ConfusionLayout {
     int cell_y(Index truth) const { return top + int(truth) * cell; }
 };
 
-inline ConfusionLayout confusion_layout(Index classes, Index largest_count) {
+inline ConfusionLayout confusion_layout(Index classes, Index largest_count,
+                                        const std::vector<std::string>& class_names = {}) {
     ConfusionLayout g;
     g.classes = int(classes);
+    const std::vector<std::string> labels = detail::class_labels("confusion_layout", classes, class_names);
+    int label_w = 0;
+    for (const auto& l : labels) label_w = std::max(label_w, text_width(l));
     const int digits = int(std::to_string(largest_count).size());
-    g.cell = std::max(32, text_width(std::string(std::size_t(digits), '0')) + 8);
-    const int label_w = text_width(std::to_string(classes - 1));
+    // Column labels sit above their cells, so a cell is as wide as its label.
+    g.cell = std::max({32, text_width(std::string(std::size_t(digits), '0')) + 8, label_w + 6});
     g.left = ConfusionLayout::margin + Font::line_height + 6 + label_w + 6;
     // Title and subtitle, a gap, then "predicted" and the column labels.
     g.top = ConfusionLayout::margin + 2 * Font::line_height + 6 + 2 * Font::line_height + 6;
@@ -155,8 +181,9 @@ inline ConfusionLayout confusion_layout(Index classes, Index largest_count) {
     return g;
 }
 
-inline Canvas draw_confusion_matrix(const Tensor<std::int64_t>& cm) {
+inline Canvas draw_confusion_matrix(const Tensor<std::int64_t>& cm, const std::vector<std::string>& class_names = {}) {
     const Index k = detail::checked_classes("plot_confusion_matrix", cm);
+    const std::vector<std::string> labels = detail::class_labels("plot_confusion_matrix", k, class_names);
     if (k > max_heatmap_classes)
         throw ConfigError(ErrorId::config_argument,
                           "plot_confusion_matrix: " + std::to_string(k) + " classes are more than the " +
@@ -168,7 +195,7 @@ inline Canvas draw_confusion_matrix(const Tensor<std::int64_t>& cm) {
             total += cm(t, p);
             if (t == p) correct += cm(t, p);
         }
-    const ConfusionLayout g = confusion_layout(k, largest);
+    const ConfusionLayout g = confusion_layout(k, largest, class_names);
     const int m = ConfusionLayout::margin;
     const std::string title =
         "confusion matrix, " + std::to_string(total) + " samples, accuracy " + detail::percent(correct, total);
@@ -187,7 +214,7 @@ inline Canvas draw_confusion_matrix(const Tensor<std::int64_t>& cm) {
     for (Index t = 0; t < k; ++t) {
         Index row = 0;
         for (Index p = 0; p < k; ++p) row += cm(t, p);
-        const std::string label = std::to_string(t);
+        const std::string& label = labels[std::size_t(t)];
         c.text(g.left - 6 - text_width(label), g.cell_y(t) + (g.cell - Font::glyph_height) / 2, label, colors::black);
         c.text(g.cell_x(t) + (g.cell - text_width(label)) / 2, g.top - Font::line_height - 2, label, colors::black);
         for (Index p = 0; p < k; ++p) {
@@ -210,8 +237,9 @@ inline Canvas draw_confusion_matrix(const Tensor<std::int64_t>& cm) {
     return c;
 }
 
-inline void plot_confusion_matrix(const std::string& path, const Tensor<std::int64_t>& cm) {
-    write_png(path, draw_confusion_matrix(cm));
+inline void plot_confusion_matrix(const std::string& path, const Tensor<std::int64_t>& cm,
+                                  const std::vector<std::string>& class_names = {}) {
+    write_png(path, draw_confusion_matrix(cm, class_names));
 }
 
 }  // namespace lamina::plot
