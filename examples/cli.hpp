@@ -14,8 +14,7 @@ namespace examples {
 
 class Cli {
 public:
-    Cli(int argc, char** argv, std::string usage, std::vector<std::string> known)
-        : usage_(std::move(usage)) {
+    Cli(int argc, char** argv, std::string usage, std::vector<std::string> known) : usage_(std::move(usage)) {
         for (int i = 1; i < argc; ++i) {
             const std::string flag = argv[i];
             if (flag == "--help" || flag == "-h") {
@@ -41,8 +40,8 @@ public:
         char* end = nullptr;
         const long long v = std::strtoll(it->second.c_str(), &end, 10);
         if (it->second.empty() || *end != '\0' || v < min || v > max)
-            fail("--" + name + " needs an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], got '" +
-                 it->second + "'");
+            fail("--" + name + " needs an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                 "], got '" + it->second + "'");
         return v;
     }
     std::string get_choice(const std::string& name, const std::string& fallback,

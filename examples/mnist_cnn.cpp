@@ -46,7 +46,9 @@ const char* usage =
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage, examples::PlotFlags::names(examples::TrainingFlags::names({"net", "epochs", "batch-size", "data", "seed", "threads", "verbose", "normalize"})));
+    examples::Cli cli(argc, argv, usage,
+                      examples::PlotFlags::names(examples::TrainingFlags::names(
+                          {"net", "epochs", "batch-size", "data", "seed", "threads", "verbose", "normalize"})));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
@@ -57,6 +59,7 @@ int main(int argc, char** argv) {
     const bool normalize = cli.get_int("normalize", 0, 0, 1) != 0;
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
     const examples::TrainingFlags training(cli);
+    training.check_outputs(cli, /*validates=*/!keras);
     const examples::PlotFlags plots(cli);
 
     try {

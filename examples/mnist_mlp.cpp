@@ -50,7 +50,9 @@ NetDefaults defaults_for(const std::string& net) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage, examples::PlotFlags::names(examples::TrainingFlags::names({"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"})));
+    examples::Cli cli(argc, argv, usage,
+                      examples::PlotFlags::names(examples::TrainingFlags::names(
+                          {"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"})));
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
@@ -61,13 +63,13 @@ int main(int argc, char** argv) {
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
     const examples::TrainingFlags training(cli);
+    training.check_outputs(cli, /*validates=*/net == "mlp300");
     const examples::PlotFlags plots(cli);
 
     try {
         std::cout << build_info() << "\n";
         auto mnist = datasets::load_mnist<float>(data_dir);
-        std::cout << "MNIST: train " << mnist.train.x.shape().str() << ", test " << mnist.test.x.shape().str()
-                  << "\n";
+        std::cout << "MNIST: train " << mnist.train.x.shape().str() << ", test " << mnist.test.x.shape().str() << "\n";
 
         auto resumed = training.resumed();
         Sequential<float> model = resumed ? std::move(*resumed) : Sequential<float>("sequential", seed);

@@ -32,7 +32,8 @@ inline void add_mlp(lamina::Sequential<float>& model, const std::string& net) {
 
 inline void compile_mlp(lamina::Sequential<float>& model, const std::string& net, const std::string& optimizer) {
     using namespace lamina;
-    if (net == "keras128") model.compile(optimizer, SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
+    if (net == "keras128")
+        model.compile(optimizer, SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
     else if (net == "dense512") model.compile(optimizer, CategoricalCrossentropy(), {metrics::accuracy});
     else model.compile(optimizer, SparseCategoricalCrossentropy(), {metrics::accuracy});
 }
@@ -62,7 +63,8 @@ inline void add_cnn(lamina::Sequential<float>& model, const std::string& net) {
 
 inline void compile_cnn(lamina::Sequential<float>& model, const std::string& net) {
     using namespace lamina;
-    if (net == "keras") model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
+    if (net == "keras")
+        model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
     else model.compile("adam", SparseCategoricalCrossentropy(), {metrics::accuracy});
 }
 

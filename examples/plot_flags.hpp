@@ -19,9 +19,10 @@
 #include <utility>
 #include <vector>
 
-#include <lamina/lamina.hpp>
+#include <lamina/images.hpp>
 
 #include "cli.hpp"
+#include "output_paths.hpp"
 
 namespace examples {
 
@@ -34,7 +35,11 @@ struct PlotFlags {
         return own;
     }
 
-    explicit PlotFlags(const Cli& cli) : dir(cli.get("plots", "")) {}
+    // The directory is created and tried now, before training.
+    explicit PlotFlags(const Cli& cli) : dir(cli.get("plots", "")) {
+        if (dir.empty()) return;
+        if (const std::string problem = directory_problem(dir); !problem.empty()) cli.fail("--plots: " + problem);
+    }
 
     // Draws every picture of the trained model into `dir`; x_test (N, 1, 28,
     // 28) and y_test (N,) class ids are the images and labels it is judged on.

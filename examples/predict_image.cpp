@@ -23,7 +23,7 @@
 // digit prints "error: <message>" on stderr in place of its line, the other
 // images are still classified, and the exit status is 1 at the end. Bad
 // arguments print the usage and exit with status 2.
-#include <lamina/lamina.hpp>
+#include <lamina/images.hpp>
 
 #include <algorithm>
 #include <array>

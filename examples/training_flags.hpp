@@ -16,6 +16,7 @@
 #include <lamina/lamina.hpp>
 
 #include "cli.hpp"
+#include "output_paths.hpp"
 
 namespace examples {
 
@@ -35,6 +36,32 @@ struct TrainingFlags {
           checkpoint(cli.get("checkpoint", "")),
           csv(cli.get("csv", "")),
           early_stopping(int(cli.get_int("early-stopping", 0, 1, 100000))) {}
+
+    // Every output path and pattern, checked before the first epoch: a bad
+    // one exits with the usage (status 2) instead of losing the training.
+    // `validates`: the run has validation data, so val_* keys exist.
+    void check_outputs(const Cli& cli, bool validates) const {
+        if (!save.empty())
+            if (const std::string problem = file_problem(save); !problem.empty()) cli.fail("--save: " + problem);
+        if (!csv.empty())
+            if (const std::string problem = file_problem(csv); !problem.empty()) cli.fail("--csv: " + problem);
+        if (checkpoint.empty()) return;
+        // The first epoch's file name, from the keys every epoch's logs hold
+        // (the examples all compile with accuracy).
+        lamina::Logs keys{{"loss", 0.0}, {"accuracy", 0.0}};
+        if (validates) keys.insert({{"val_loss", 0.0}, {"val_accuracy", 0.0}});
+        std::string first;
+        try {
+            first = lamina::format_filepath(checkpoint, 0, keys);
+        } catch (const lamina::Error& e) {
+            cli.fail("--checkpoint: " + std::string(e.what()));
+        }
+        const auto dir = std::filesystem::path(first).parent_path();
+        if (!dir.empty())
+            if (const std::string problem = directory_problem(dir.string()); !problem.empty())
+                cli.fail("--checkpoint: " + problem);
+        if (const std::string problem = file_problem(first); !problem.empty()) cli.fail("--checkpoint: " + problem);
+    }
 
     // The model to train: loaded from --resume (compiled, with its optimizer
     // state and epoch count), or none, and the caller builds a fresh one.
@@ -56,7 +83,8 @@ struct TrainingFlags {
         if (early_stopping > 0)
             options.callbacks.push_back(
                 EarlyStopping(early_stopping, /*restore_best_weights=*/true, validates ? "val_loss" : "loss"));
-        if (!checkpoint.empty()) options.callbacks.push_back(ModelCheckpoint(checkpoint, validates ? "val_loss" : "loss"));
+        if (!checkpoint.empty())
+            options.callbacks.push_back(ModelCheckpoint(checkpoint, validates ? "val_loss" : "loss"));
         if (!csv.empty()) options.callbacks.push_back(CSVLogger(csv, ',', /*append=*/!resume.empty()));
     }
 
