@@ -53,8 +53,3 @@
 // Image files, image preprocessing and plots need stb: they are in
 // lamina/images.hpp (CMake: link lamina::images), not here, so that a program
 // that never touches an image neither needs stb nor compiles it.
-// LAMINA_UMBRELLA_WITH_IMAGES is set only for lamina's own tests and examples
-// (CMakeLists.txt), until they include lamina/images.hpp themselves.
-#ifdef LAMINA_UMBRELLA_WITH_IMAGES
-#include "lamina/images.hpp"
-#endif
