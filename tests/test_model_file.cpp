@@ -582,6 +582,12 @@ TEST_CASE("Reading a model file reads its header first and never more than it de
                                test::error(ErrorId::format_magic, {"'/dev/urandom'"}));
         REQUIRE_THROWS_MATCHES(io::read_model_file_bytes("/dev/null"), FormatError,
                                test::error(ErrorId::format_size, {"empty"}));
+        // What users call reads the same way.
+        REQUIRE_THROWS_MATCHES(Sequential<float>::load("/dev/zero"), FormatError,
+                               test::error(ErrorId::format_magic, {"model file '/dev/zero'"}));
+        Sequential<float> other("other", 2);
+        REQUIRE_THROWS_MATCHES(other.load_weights("/dev/urandom"), FormatError,
+                               test::error(ErrorId::format_magic, {"weights file '/dev/urandom'"}));
     }
     SECTION("a 2 GB file of zeros is refused without reading it") {
         // Sparse (truncate extends with a hole): it costs no disk, only the time a full read would take.
@@ -589,6 +595,8 @@ TEST_CASE("Reading a model file reads its header first and never more than it de
         test::write_bytes(junk, {});
         REQUIRE(::truncate(junk.c_str(), 2'000'000'000) == 0);
         REQUIRE_THROWS_MATCHES(io::read_model_file_bytes(junk), FormatError,
+                               test::error(ErrorId::format_magic, {"junk.lamina"}));
+        REQUIRE_THROWS_MATCHES(Sequential<double>::load(junk), FormatError,
                                test::error(ErrorId::format_magic, {"junk.lamina"}));
         // A model header in front of the same 2 GB declares the wrong length.
         test::write_bytes(junk, {bytes.begin(), bytes.begin() + 24});

@@ -157,15 +157,24 @@ inline void write_file_atomically(const std::string& path, const std::vector<std
     if (dir.get() >= 0) ::fsync(dir.get());
 }
 
+namespace detail {
+// Opens `path` for reading and fills `st`; IoError io_open / io_read name it,
+// and a directory is io_open too.
+inline FileDescriptor open_for_reading(const std::string& path, struct stat& st) {
+    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (fd.get() < 0) throw IoError(ErrorId::io_open, "cannot open '" + path + "': " + errno_text(errno));
+    if (::fstat(fd.get(), &st) != 0)
+        throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + errno_text(errno));
+    if (S_ISDIR(st.st_mode)) throw IoError(ErrorId::io_open, "cannot open '" + path + "': it is a directory");
+    return FileDescriptor(fd.release());
+}
+}  // namespace detail
+
 // Reads a whole file; IoError(io_open / io_read) names it.
 inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     std::vector<std::uint8_t> bytes;
-    detail::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw IoError(ErrorId::io_open, "cannot open '" + path + "': " + detail::errno_text(errno));
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-        throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + detail::errno_text(errno));
-    if (S_ISDIR(st.st_mode)) throw IoError(ErrorId::io_open, "cannot open '" + path + "': it is a directory");
+    const detail::FileDescriptor fd = detail::open_for_reading(path, st);
     if (st.st_size > 0) bytes.reserve(static_cast<std::size_t>(st.st_size));
     std::uint8_t buffer[1 << 16];
     for (;;) {

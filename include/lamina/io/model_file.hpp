@@ -206,10 +206,11 @@ struct ModelHeader {
     ModelFileKind kind;
     std::uint64_t body;
 };
-inline ModelHeader check_model_header(const std::uint8_t* data, std::size_t available,
-                                      std::optional<std::uint64_t> file_size, const std::string& context) {
+// file_size: the whole file's size, or null when it is unknown (a stream).
+inline ModelHeader check_model_header(const std::uint8_t* data, std::size_t available, const std::uint64_t* file_size,
+                                      const std::string& context) {
     auto fail = [&](ErrorId id, const std::string& what) { throw FormatError(id, context + ": " + what); };
-    const std::uint64_t size = file_size.value_or(available);
+    const std::uint64_t size = file_size ? *file_size : available;
     if (size == 0) fail(ErrorId::format_size, "the file is empty (0 bytes); a lamina model file is at least 28 bytes");
     const std::size_t magic_bytes = std::min(available, model_magic.size());
     if (std::memcmp(data, model_magic.data(), magic_bytes) != 0)
@@ -364,7 +365,8 @@ ModelFile<T> decode_model_file(const std::uint8_t* data, std::size_t size, const
     if (!data && size > 0)
         throw ConfigError(ErrorId::config_argument,
                           "decode_model_file: " + context + ": data is null but size is " + std::to_string(size));
-    const auto [kind, body] = detail::check_model_header(data, size, size, context);
+    const std::uint64_t whole = size;
+    const auto [kind, body] = detail::check_model_header(data, size, &whole, context);
     if (verify_checksum) {
         ByteReader trailer(data + size - 4, 4, context, size - 4);
         const std::uint32_t stored = trailer.u32();
@@ -510,19 +512,15 @@ inline std::uint64_t physical_memory_bytes() {
 // machine's memory is refused too. IoError io_open / io_read when the
 // system refuses to open or read it.
 inline std::vector<std::uint8_t> read_model_file_bytes(const std::string& path, const std::string& context) {
-    detail::FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (fd.get() < 0) throw IoError(ErrorId::io_open, "cannot open '" + path + "': " + detail::errno_text(errno));
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0)
-        throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + detail::errno_text(errno));
-    if (S_ISDIR(st.st_mode)) throw IoError(ErrorId::io_open, "cannot open '" + path + "': it is a directory");
+    const detail::FileDescriptor fd = detail::open_for_reading(path, st);
     const bool regular = S_ISREG(st.st_mode);
 
     std::vector<std::uint8_t> bytes(model_header_bytes);
     const std::size_t got = detail::read_fully(fd.get(), bytes.data(), bytes.size(), path);
-    const auto file_size =
-        regular ? std::optional<std::uint64_t>(static_cast<std::uint64_t>(st.st_size)) : std::nullopt;
-    const std::uint64_t body = detail::check_model_header(bytes.data(), got, file_size, context).body;
+    const auto file_size = static_cast<std::uint64_t>(st.st_size);
+    const std::uint64_t body =
+        detail::check_model_header(bytes.data(), got, regular ? &file_size : nullptr, context).body;
     const std::uint64_t memory = detail::physical_memory_bytes();
     if (body > memory)
         throw FormatError(ErrorId::format_size, context + ": the header declares " + std::to_string(body) +

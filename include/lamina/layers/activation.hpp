@@ -9,7 +9,8 @@
 #include <type_traits>
 
 #include "lamina/backend/cpu/elementwise.hpp"
-#include "lamina/layers/activation_kind.hpp"
+#include "lamina/core/activation_kind.hpp"
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -23,7 +24,8 @@ public:
     std::string type() const override { return kind_ == ActivationKind::Softmax ? "Softmax" : "Activation"; }
     Shape build(const Shape& input, Rng&) override {
         if (kind_ == ActivationKind::Softmax && input.rank() != 1)
-            throw ShapeError(ErrorId::shape_mismatch, this->who() + ": softmax needs flat samples (None, features), got " +
+            throw ShapeError(ErrorId::shape_mismatch, this->who() +
+                                                          ": softmax needs flat samples (None, features), got " +
                                                           input.keras_str() + "; add Flatten() before it");
         return this->finish_build(input, input);
     }
@@ -77,6 +79,15 @@ struct Activation {
         return layer;
     }
 
+    // Model files: the layer's type() and the inverse of its config(); a
+    // softmax is saved as "Softmax".
+    static constexpr const char* config_type = "Activation";
+    static Activation from_config(detail::ConfigReader& c) {
+        const ActivationKind k = c.parsed("activation", activation_from_string);
+        if (k == ActivationKind::Softmax) c.bad("activation", "cannot be 'softmax' (saved as a Softmax layer)");
+        return Activation(k);
+    }
+
 private:
     template <class Name>
     static std::string_view non_null(const Name& act) {
@@ -96,6 +107,13 @@ struct Softmax {
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
         return Activation(ActivationKind::Softmax, name).make<T, Device>();
+    }
+
+    static constexpr const char* config_type = "Softmax";
+    static Softmax from_config(detail::ConfigReader& c) {
+        const ActivationKind k = c.parsed("activation", activation_from_string);
+        if (k != ActivationKind::Softmax) c.bad("activation", std::string("cannot be '") + to_string(k) + "'");
+        return Softmax{};
     }
 };
 

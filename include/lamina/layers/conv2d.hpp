@@ -37,6 +37,7 @@
 #include "lamina/core/initializers.hpp"
 #include "lamina/core/window.hpp"
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 // Floats per per-thread workspace (columns or GEMM output); tuned on the
@@ -74,8 +75,9 @@ public:
                               this->who() + ": filters must be >= 1, got " + std::to_string(filters_));
         if (activation_ == ActivationKind::Softmax)
             throw ConfigError(ErrorId::config_argument,
-                              this->who() + ": activation softmax is not element-wise; put Flatten() and Softmax() "
-                                            "after the convolutions instead");
+                              this->who() +
+                                  ": activation softmax is not element-wise; put Flatten() and Softmax() "
+                                  "after the convolutions instead");
         g_ = make_window(this->who(), input, kernel_size_, strides_, padding_);
         const Index taps = g_.k_h * g_.k_w;
         kernel_.value.resize(Shape{filters_, g_.channels, g_.k_h, g_.k_w});
@@ -157,7 +159,8 @@ public:
             const T* dw = partials_.data() + Index(t) * partial_size();
             kernel_.grad.array() += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(dw, kernel_.grad.size());
             if (use_bias_)
-                bias_.grad.array() += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(dw + kernel_.grad.size(), filters_);
+                bias_.grad.array() +=
+                    Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(dw + kernel_.grad.size(), filters_);
         }
     }
 
@@ -260,6 +263,20 @@ struct Conv2D {
     Conv2D& named(std::string n) {
         name = std::move(n);
         return *this;
+    }
+
+    // Model files: the layer's type() and the inverse of its config().
+    static constexpr const char* config_type = "Conv2D";
+    static Conv2D from_config(detail::ConfigReader& c) {
+        const Index f = c.count("filters");
+        const Size2 kernel = c.size2("kernel_size");
+        const Size2 s = c.size2("strides");
+        const Padding pad = c.parsed("padding", padding_from_string);
+        const ActivationKind act = c.parsed("activation", activation_from_string);
+        const bool bias = c.flag("use_bias");
+        const Initializer k = c.parsed("kernel_initializer", initializer_from_string);
+        const Initializer b = c.parsed("bias_initializer", initializer_from_string);
+        return Conv2D(f, kernel, s, pad, act, bias, k, b);
     }
 
     template <class T, class Device>

@@ -13,6 +13,7 @@
 #include "lamina/backend/cpu/gemm.hpp"
 #include "lamina/core/initializers.hpp"
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -23,7 +24,11 @@ public:
     using typename Layer<T, Device>::TensorType;
 
     DenseLayer(Index units, ActivationKind activation, bool use_bias, Initializer kernel_init, Initializer bias_init)
-        : units_(units), activation_(activation), use_bias_(use_bias), kernel_init_(kernel_init), bias_init_(bias_init) {
+        : units_(units),
+          activation_(activation),
+          use_bias_(use_bias),
+          kernel_init_(kernel_init),
+          bias_init_(bias_init) {
         kernel_.name = "kernel";
         bias_.name = "bias";
     }
@@ -74,7 +79,9 @@ public:
         backend::gemm(Device{}, true, false, in, units_, batch, T(1), x.data(), dz->data(), T(1), kernel_.grad.data());
         if (use_bias_) backend::accumulate_column_sums(Device{}, *dz, bias_.grad);
         // dx (batch, in) = dz (batch, units) . W^T (units, in)
-        if (dx) backend::gemm(Device{}, false, true, batch, in, units_, T(1), dz->data(), kernel_.value.data(), T(0), dx->data());
+        if (dx)
+            backend::gemm(Device{}, false, true, batch, in, units_, T(1), dz->data(), kernel_.value.data(), T(0),
+                          dx->data());
     }
 
     std::vector<Param<T, Device>*> params() override {
@@ -132,6 +139,17 @@ struct Dense {
     Dense& named(std::string n) {
         name = std::move(n);
         return *this;
+    }
+
+    // Model files: the layer's type() and the inverse of its config().
+    static constexpr const char* config_type = "Dense";
+    static Dense from_config(detail::ConfigReader& c) {
+        Dense d(c.count("units"));
+        d.activation = c.parsed("activation", activation_from_string);
+        d.use_bias = c.flag("use_bias");
+        d.kernel_initializer = c.parsed("kernel_initializer", initializer_from_string);
+        d.bias_initializer = c.parsed("bias_initializer", initializer_from_string);
+        return d;
     }
 
     template <class T, class Device>

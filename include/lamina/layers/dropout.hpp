@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -45,7 +46,8 @@ public:
         // 32 random bits per element, two elements per draw: the threshold
         // test is exact to 2.3e-10, and the branch-free select keeps an
         // unpredictable keep/drop from stalling the loop (one draw and a
-        // compare-and-branch per element took 5.8 ns, docs/performance.md).
+        // compare-and-branch per element was three times slower,
+        // docs/performance.md).
         const std::uint64_t threshold = static_cast<std::uint64_t>(rate_ * 4294967296.0);
         T* m = mask_.data();
         const Index n = mask_.size();
@@ -74,7 +76,8 @@ public:
         Rng::State s{};
         if (words.size() != s.size())
             throw ConfigError(ErrorId::config_argument, this->who() + ": state must be " + std::to_string(s.size()) +
-                                                            " words (its generator), got " + std::to_string(words.size()));
+                                                            " words (its generator), got " +
+                                                            std::to_string(words.size()));
         std::copy(words.begin(), words.end(), s.begin());
         rng_.set_state(s);
     }
@@ -92,6 +95,14 @@ struct Dropout {
     double rate;
     std::string name;
     explicit Dropout(double rate_, std::string name_ = {}) : rate(rate_), name(std::move(name_)) {}
+
+    // Model files: the layer's type() and the inverse of its config().
+    static constexpr const char* config_type = "Dropout";
+    static Dropout from_config(detail::ConfigReader& c) {
+        const double r = c.number("rate");
+        if (!(r >= 0.0 && r < 1.0)) c.bad("rate", "must be in [0, 1), got " + config_number(r));
+        return Dropout(r);
+    }
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
         auto layer = std::make_unique<DropoutLayer<T, Device>>(rate);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -18,7 +19,8 @@ public:
     std::string type() const override { return "Flatten"; }
     Shape build(const Shape& input, Rng&) override {
         if (input.rank() < 1)
-            throw ShapeError(ErrorId::shape_rank, this->who() + ": needs samples of rank >= 1, got " + input.keras_str());
+            throw ShapeError(ErrorId::shape_rank,
+                             this->who() + ": needs samples of rank >= 1, got " + input.keras_str());
         return this->finish_build(input, Shape{input.size()});
     }
     void infer(const TensorType& x, TensorType& y) const override {
@@ -32,6 +34,11 @@ public:
 // Keras's layers.Flatten().
 struct Flatten {
     std::string name;
+
+    // Model files: the layer's type(); it has no config.
+    static constexpr const char* config_type = "Flatten";
+    static Flatten from_config(detail::ConfigReader&) { return {}; }
+
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
         auto layer = std::make_unique<FlattenLayer<T, Device>>();

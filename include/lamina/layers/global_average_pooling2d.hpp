@@ -9,6 +9,7 @@
 
 #include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/eigen.hpp"
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -22,8 +23,8 @@ public:
 
     Shape build(const Shape& input, Rng&) override {
         if (input.rank() != 3)
-            throw ShapeError(ErrorId::shape_rank, this->who() + ": expects samples (channels, height, width), got " +
-                                                      input.keras_str());
+            throw ShapeError(ErrorId::shape_rank,
+                             this->who() + ": expects samples (channels, height, width), got " + input.keras_str());
         plane_ = input[1] * input[2];
         return this->finish_build(input, Shape{input[0]});
     }
@@ -41,7 +42,8 @@ public:
     void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
         if (!dx) return;
         backend::parallel_blocks(dy.size(), [&](int, Index begin, Index end) {
-            for (Index p = begin; p < end; ++p) std::fill(dx->data() + p * plane_, dx->data() + (p + 1) * plane_, dy[p] / T(plane_));
+            for (Index p = begin; p < end; ++p)
+                std::fill(dx->data() + p * plane_, dx->data() + (p + 1) * plane_, dy[p] / T(plane_));
         });
     }
 
@@ -52,6 +54,11 @@ private:
 // Keras's layers.GlobalAveragePooling2D().
 struct GlobalAveragePooling2D {
     std::string name;
+
+    // Model files: the layer's type(); it has no config.
+    static constexpr const char* config_type = "GlobalAveragePooling2D";
+    static GlobalAveragePooling2D from_config(detail::ConfigReader&) { return {}; }
+
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
         auto layer = std::make_unique<GlobalAveragePooling2DLayer<T, Device>>();

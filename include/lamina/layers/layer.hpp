@@ -34,9 +34,9 @@ enum class Mode { Inference, Training };
 // A trainable array, its gradient, and the optimizer's per-array state.
 template <class T, class Device = Cpu>
 struct Param {
-    std::string name;                   // "kernel", "bias"
+    std::string name;  // "kernel", "bias"
     Tensor<T, Device> value;
-    Tensor<T, Device> grad;             // same shape as value
+    Tensor<T, Device> grad;                // same shape as value
     std::vector<Tensor<T, Device>> slots;  // optimizer state (momenta...), named by Optimizer::slot_names()
     bool trainable = true;
 };
@@ -118,8 +118,8 @@ protected:
         constexpr Index max_sample = Index(1) << 40;
         for (const Shape* s : {&input, &output})
             if (s->size_up_to(max_sample) < 0)
-                throw ShapeError(ErrorId::shape_rank, who() + ": a sample of shape " + s->keras_str() +
-                                                          " has more than 2^40 elements");
+                throw ShapeError(ErrorId::shape_rank,
+                                 who() + ": a sample of shape " + s->keras_str() + " has more than 2^40 elements");
         input_shape_ = input;
         output_shape_ = output;
         built_ = true;

@@ -17,7 +17,9 @@
 
 #include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/backend/cpu/pooling.hpp"
+#include "lamina/core/pool_kind.hpp"
 #include "lamina/core/window.hpp"
+#include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
 namespace lamina {
@@ -27,10 +29,10 @@ class Pooling2DLayer : public Layer<T, Device> {
 public:
     using typename Layer<T, Device>::TensorType;
 
-    Pooling2DLayer(backend::PoolKind kind, Size2 pool_size, Size2 strides, Padding padding)
+    Pooling2DLayer(PoolKind kind, Size2 pool_size, Size2 strides, Padding padding)
         : kind_(kind), pool_size_(pool_size), strides_(strides), padding_(padding) {}
 
-    std::string type() const override { return kind_ == backend::PoolKind::Max ? "MaxPooling2D" : "AveragePooling2D"; }
+    std::string type() const override { return kind_ == PoolKind::Max ? "MaxPooling2D" : "AveragePooling2D"; }
 
     Shape build(const Shape& input, Rng&) override {
         g_ = make_window(this->who(), input, pool_size_, strides_, padding_);
@@ -48,8 +50,7 @@ public:
         if (!dx) return;
         backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
             backend::pool_backward(kind_, g_, x.data() + begin * g_.in_plane(), y.data() + begin * g_.out_plane(),
-                                   dy.data() + begin * g_.out_plane(), end - begin,
-                                   dx->data() + begin * g_.in_plane());
+                                   dy.data() + begin * g_.out_plane(), end - begin, dx->data() + begin * g_.in_plane());
         });
     }
 
@@ -60,7 +61,7 @@ public:
     const Window2D& window() const noexcept { return g_; }
 
 private:
-    backend::PoolKind kind_;
+    PoolKind kind_;
     Size2 pool_size_, strides_;
     Padding padding_;
     Window2D g_{};
@@ -72,14 +73,14 @@ namespace detail {
 // Keras's strides=None, 2 or (2, 1): braces make a pair, as for pool_size.
 struct OptionalStrides {
     std::optional<Size2> value;
-    OptionalStrides(std::nullopt_t = std::nullopt) {}  // NOLINT(google-explicit-constructor)
+    OptionalStrides(std::nullopt_t = std::nullopt) {}    // NOLINT(google-explicit-constructor)
     OptionalStrides(Index both) : value(Size2(both)) {}  // NOLINT(google-explicit-constructor)
     OptionalStrides(Index h, Index w) : value(Size2(h, w)) {}
-    OptionalStrides(Size2 s) : value(s) {}  // NOLINT(google-explicit-constructor)
+    OptionalStrides(Size2 s) : value(s) {}                 // NOLINT(google-explicit-constructor)
     OptionalStrides(std::optional<Size2> s) : value(s) {}  // NOLINT(google-explicit-constructor)
 };
 
-template <backend::PoolKind Kind>
+template <PoolKind Kind>
 struct Pooling2DSpec {
     Size2 pool_size{2};
     std::optional<Size2> strides;
@@ -105,6 +106,14 @@ struct Pooling2DSpec {
         return *this;
     }
 
+    // Model files: the layer's type() and the inverse of its config().
+    static constexpr const char* config_type = Kind == PoolKind::Max ? "MaxPooling2D" : "AveragePooling2D";
+    static Pooling2DSpec from_config(detail::ConfigReader& c) {
+        const Size2 pool = c.size2("pool_size");
+        const Size2 s = c.size2("strides");
+        return Pooling2DSpec(pool, s, c.parsed("padding", padding_from_string));
+    }
+
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
         auto layer = std::make_unique<Pooling2DLayer<T, Device>>(Kind, pool_size, strides.value_or(pool_size), padding);
@@ -117,11 +126,11 @@ struct Pooling2DSpec {
 
 // Keras's layers.MaxPooling2D(pool_size=2, strides=None, padding="valid"),
 // also spelled MaxPool2D.
-using MaxPooling2D = detail::Pooling2DSpec<backend::PoolKind::Max>;
+using MaxPooling2D = detail::Pooling2DSpec<PoolKind::Max>;
 using MaxPool2D = MaxPooling2D;
 // Keras's layers.AveragePooling2D(pool_size=2, strides=None, padding="valid"),
 // also spelled AvgPool2D.
-using AveragePooling2D = detail::Pooling2DSpec<backend::PoolKind::Average>;
+using AveragePooling2D = detail::Pooling2DSpec<PoolKind::Average>;
 using AvgPool2D = AveragePooling2D;
 
 }  // namespace lamina

@@ -32,10 +32,8 @@
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/core/threads.hpp"
-#include "lamina/io/atomic_file.hpp"
 #include "lamina/io/model_file.hpp"
 #include "lamina/layers/layer.hpp"
-#include "lamina/layers/layer_factory.hpp"
 #include "lamina/losses/make_loss.hpp"
 #include "lamina/model/build_state.hpp"
 #include "lamina/model/callback.hpp"
@@ -46,6 +44,13 @@
 #include "lamina/optimizers/make_optimizer.hpp"
 
 namespace lamina {
+
+template <class T, class Device>
+class Sequential;
+namespace detail {
+template <class T, class Device>
+struct SequentialFile;  // model files: sequential_file.hpp, included at the end
+}  // namespace detail
 
 // Training targets: a T tensor is used in place; integer labels (as
 // datasets::load_mnist returns) are converted to T once.
@@ -79,11 +84,12 @@ struct FitOptions {
     int epochs = 1;
     Index batch_size = 32;
     bool shuffle = true;
-    double validation_split = 0.0;  // the last fraction of x/y, taken before shuffling
+    double validation_split = 0.0;                     // the last fraction of x/y, taken before shuffling
     std::optional<ValidationData<T>> validation_data;  // overrides validation_split
-    int verbose = 1;                // 0 silent, 1 progress bar, 2 one line per epoch
+    int verbose = 1;                                   // 0 silent, 1 progress bar, 2 one line per epoch
     int initial_epoch = 0;
-    std::optional<std::uint64_t> seed;  // reseeds the shuffle order (Dropout masks come from the seed the model was built with)
+    std::optional<std::uint64_t>
+        seed;  // reseeds the shuffle order (Dropout masks come from the seed the model was built with)
     std::vector<CallbackHandle> callbacks;
 };
 
@@ -356,10 +362,9 @@ public:
                                                          " weight arrays, got " + std::to_string(weights.size()));
         for (std::size_t i = 0; i < params.size(); ++i)
             if (weights[i].shape() != params[i]->value.shape())
-                throw ShapeError(ErrorId::shape_weights, "set_weights: array " + std::to_string(i) + " (" +
-                                                             params[i]->name + ") must be " +
-                                                             params[i]->value.shape().str() + ", got " +
-                                                             weights[i].shape().str());
+                throw ShapeError(ErrorId::shape_weights,
+                                 "set_weights: array " + std::to_string(i) + " (" + params[i]->name + ") must be " +
+                                     params[i]->value.shape().str() + ", got " + weights[i].shape().str());
         for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = weights[i];
     }
 
@@ -407,205 +412,39 @@ public:
     // Atomic: a crash during save leaves the previous file at `path` intact.
     void save(const std::string& path, bool include_optimizer = true) const {
         require_built("save");
-        io::write_file_atomically(path, io::encode_model_file(to_model_file(io::ModelFileKind::Model, include_optimizer)));
+        detail::SequentialFile<T, Device>::save(*this, path, io::ModelFileKind::Model, include_optimizer);
     }
     void save_weights(const std::string& path) const {
         require_built("save_weights");
-        io::write_file_atomically(path, io::encode_model_file(to_model_file(io::ModelFileKind::Weights, false)));
+        detail::SequentialFile<T, Device>::save(*this, path, io::ModelFileKind::Weights, false);
     }
     // A model saved with save(), as Sequential<T, Device>: a float file loads
     // as double and the reverse. Compiled when the file was.
     static Sequential load(const std::string& path) {
-        const auto bytes = io::read_file_bytes(path);
-        return load_from_memory(bytes.data(), bytes.size(), "model file '" + path + "'");
+        const std::string context = "model file '" + path + "'";
+        const auto bytes = io::read_model_file_bytes(path, context);
+        return detail::SequentialFile<T, Device>::load(bytes.data(), bytes.size(), context);
     }
     // load() from bytes already in memory (an embedded model, a network
     // buffer); `context` names them in error messages.
     static Sequential load_from_memory(const std::uint8_t* data, std::size_t size,
                                        const std::string& context = "model in memory") {
-        auto f = io::decode_model_file<T>(data, size, context);
-        if (f.kind != io::ModelFileKind::Model)
-            throw FormatError(ErrorId::format_header, context + " holds weights only (save_weights); build the same "
-                                                                "layers and call load_weights() instead");
-        Sequential m(f.model_name);
-        m.restore_from(f, context);
-        return m;
+        return detail::SequentialFile<T, Device>::load(data, size, context);
     }
     // Weights from a file written by save() or save_weights() of a model
     // with the same layers (types, configs, order; names may differ).
-    // All-or-nothing: on any error the model is unchanged.
-    void load_weights(const std::string& path) {
-        const auto bytes = io::read_file_bytes(path);
-        const std::string where = "weights file '" + path + "'";
-        auto f = io::decode_model_file<T>(bytes, where);
-        if (!built()) {
-            try {
-                build(f.input_shape);
-            } catch (const Error& e) {
-                throw FormatError(ErrorId::format_architecture, where + ": cannot build the model for the file's input " +
-                                                                    f.input_shape.keras_str() + ": " + e.what());
-            }
-        }
-        check_same_architecture(f, where);
-        std::vector<HostTensor> weights;
-        for (auto& w : f.weights) weights.push_back(std::move(w.value));
-        set_weights(weights);
-    }
+    // All-or-nothing: on any error the weights are unchanged.
+    void load_weights(const std::string& path) { detail::SequentialFile<T, Device>::load_weights(*this, path); }
     // Epochs fit() has finished over this model's life, saved and loaded with it.
     int epochs_completed() const noexcept { return epochs_completed_; }
 
 private:
-    // ---- model files ----
+    friend struct detail::SequentialFile<T, Device>;
+
     void require_built(const char* what) const {
         if (!built())
             throw ConfigError(ErrorId::config_state, std::string(what) + ": the model '" + name_ +
                                                          "' is not built yet; call build(Shape{...}) or fit() first");
-    }
-
-    io::ModelFile<T> to_model_file(io::ModelFileKind kind, bool include_optimizer) const {
-        io::ModelFile<T> f;
-        f.kind = kind;
-        f.model_name = name_;
-        f.input_shape = input_shape_;
-        for (const auto& l : layers_) {
-            f.layers.push_back({l->type(), l->name(), l->config()});
-            for (const auto* p : std::as_const(*l).params()) f.weights.push_back({l->name(), p->name, p->value});
-        }
-        if (kind == io::ModelFileKind::Weights || !compiled()) return f;
-        f.compile = io::CompileRecord{loss_->name(), loss_->config(), metric_names_};
-        io::OptimizerRecord<T> o;
-        o.name = optimizer_->name();
-        o.config = optimizer_->config();
-        if (include_optimizer) {
-            o.iterations = optimizer_->iterations();
-            o.slot_names = optimizer_->slot_names();
-            for (const auto& l : layers_)
-                for (const auto* p : std::as_const(*l).params()) {
-                    o.slots.emplace_back();
-                    // Slots exist once fit() has run; before that they are zero.
-                    for (std::size_t s = 0; s < o.slot_names.size(); ++s)
-                        o.slots.back().push_back(s < p->slots.size() ? p->slots[s] : HostTensor(p->value.shape(), T(0)));
-                }
-            io::TrainingRecord t;
-            t.epochs_completed = epochs_completed_;
-            t.rng = rng_.state();
-            for (const auto& l : layers_)
-                if (auto words = l->state(); !words.empty()) t.layers.push_back({l->name(), std::move(words)});
-            f.training = std::move(t);
-        }
-        f.optimizer = std::move(o);
-        return f;
-    }
-
-    // Builds this (empty) model from a decoded file. Every error is a
-    // FormatError of the file: its contents, not the caller, are at fault.
-    void restore_from(const io::ModelFile<T>& f, const std::string& where) {
-        auto bad = [&](const std::string& what) { throw FormatError(ErrorId::format_header, where + ": " + what); };
-        try {
-            for (const auto& r : f.layers) add(make_layer<T, Device>(r.type, r.name, r.config));
-            // The layers may allocate little more than the weights the file
-            // holds: a forged architecture cannot exhaust memory.
-            Index stored = 0;
-            for (const auto& w : f.weights) stored += w.value.size();
-            AllocationBudget budget(3 * stored + (Index(1) << 20));
-            build(f.input_shape);
-        } catch (const FormatError&) {
-            throw;
-        } catch (const Error& e) {
-            bad(std::string("its architecture is invalid: ") + e.what());
-        }
-        auto params = all_params();
-        if (f.weights.size() != params.size())
-            bad("the architecture has " + std::to_string(params.size()) + " weight arrays, the file stores " +
-                std::to_string(f.weights.size()));
-        for (std::size_t i = 0; i < params.size(); ++i)
-            if (f.weights[i].value.shape() != params[i]->value.shape())
-                bad("weight array " + std::to_string(i) + " (" + f.weights[i].layer + "/" + f.weights[i].param +
-                    ") is " + f.weights[i].value.shape().str() + ", the architecture needs " +
-                    params[i]->value.shape().str());
-        for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = f.weights[i].value;
-        if (!f.compile || !f.optimizer) return;
-
-        try {
-            optimizer_ = make_optimizer<T, Device>(f.optimizer->name, f.optimizer->config);
-            loss_ = make_loss<T, Device>(f.compile->loss, f.compile->loss_config);
-        } catch (const Error& e) {
-            bad(std::string("its compile settings are invalid: ") + e.what());
-        }
-        metric_names_ = f.compile->metrics;
-        for (const auto& m : metric_names_)
-            if (m != "accuracy") bad("unknown metric '" + m + "'");
-        optimizer_->build(params);
-        configure_logit_gradient();
-        const auto& o = *f.optimizer;
-        if (!o.slots.empty()) {
-            if (o.slot_names != optimizer_->slot_names())
-                bad("the optimizer state does not have the slots " + o.name + " keeps");
-            for (std::size_t i = 0; i < params.size(); ++i)
-                for (std::size_t s = 0; s < o.slot_names.size(); ++s) {
-                    if (o.slots[i][s].shape() != params[i]->value.shape())
-                        bad("optimizer slot '" + o.slot_names[s] + "' of weight array " + std::to_string(i) +
-                            " has the wrong shape " + o.slots[i][s].shape().str());
-                    params[i]->slots[s] = o.slots[i][s];
-                }
-            optimizer_->set_iterations(o.iterations);
-        }
-        if (f.training) {
-            epochs_completed_ = int(f.training->epochs_completed);
-            rng_.set_state(f.training->rng);
-            for (const auto& st : f.training->layers) {
-                Layer<T, Device>* layer = nullptr;
-                for (auto& l : layers_)
-                    if (l->name() == st.layer) layer = l.get();
-                if (!layer) bad("training state for an unknown layer '" + st.layer + "'");
-                try {
-                    layer->set_state(st.words);
-                } catch (const Error& e) {
-                    bad(e.what());
-                }
-            }
-        }
-    }
-
-    // load_weights: same layer types and configs in the same order, and the
-    // same weight shapes; names may differ (Keras matches by order too).
-    void check_same_architecture(const io::ModelFile<T>& f, const std::string& where) const {
-        auto differ = [&](const std::string& what) {
-            throw FormatError(ErrorId::format_architecture, where + " holds a different architecture: " + what);
-        };
-        for (std::size_t i = 0; i < std::min(layers_.size(), f.layers.size()); ++i) {
-            const auto& l = *layers_[i];
-            if (f.layers[i].type != l.type() || without_initializers(f.layers[i].config) != without_initializers(l.config()))
-                differ("layer " + std::to_string(i) + " is " + f.layers[i].type + " '" + f.layers[i].name +
-                       "' in the file but " + l.type() + " '" + l.name() + "' in the model" +
-                       (f.layers[i].type == l.type() ? " with a different config" : ""));
-        }
-        if (f.layers.size() != layers_.size())
-            differ("it has " + std::to_string(f.layers.size()) + " layers, the model '" + name_ + "' has " +
-                   std::to_string(layers_.size()));
-        std::vector<Shape> params;  // shapes only: no copy of the weights
-        for (const auto& l : layers_)
-            for (const auto* p : std::as_const(*l).params()) params.push_back(p->value.shape());
-        if (f.weights.size() != params.size())
-            differ("it stores " + std::to_string(f.weights.size()) + " weight arrays, the model has " +
-                   std::to_string(params.size()));
-        for (std::size_t i = 0; i < params.size(); ++i)
-            if (f.weights[i].value.shape() != params[i])
-                differ("weight array " + std::to_string(i) + " (" + f.weights[i].layer + "/" + f.weights[i].param +
-                       ") is " + f.weights[i].value.shape().str() + " in the file, " + params[i].str() +
-                       " in the model (input " + f.input_shape.keras_str() + " vs " + input_shape_.keras_str() + ")");
-    }
-
-    // Initializers do not matter once weights are loaded.
-    static LayerConfig without_initializers(LayerConfig c) {
-        const std::string suffix = "_initializer";
-        c.erase(std::remove_if(c.begin(), c.end(),
-                               [&](const auto& kv) {
-                                   return kv.first.size() >= suffix.size() &&
-                                          kv.first.compare(kv.first.size() - suffix.size(), suffix.size(), suffix) == 0;
-                               }),
-                c.end());
-        return c;
     }
 
     // ---- one training step on acts_[0]/batch_y_; returns the batch loss ----
@@ -755,8 +594,8 @@ private:
         std::lock_guard<std::mutex> lock(build_state_.mutex());
         if (built()) return;
         if (x.shape().rank() < 2)
-            throw ShapeError(ErrorId::shape_rank, std::string(what) + ": x must be (samples, ...), got shape " +
-                                                      x.shape().str());
+            throw ShapeError(ErrorId::shape_rank,
+                             std::string(what) + ": x must be (samples, ...), got shape " + x.shape().str());
         const_cast<Sequential*>(this)->build(x.shape().without_batch());
     }
     // A tensor too large to allocate is reported with the layer that asked for it.
@@ -776,14 +615,14 @@ private:
     }
     void check_data(const char* what, const HostTensor& x, const HostTensor& y) const {
         if (x.shape().rank() < 2)
-            throw ShapeError(ErrorId::shape_rank, std::string(what) + ": x must be (samples, ...), got shape " +
-                                                      x.shape().str());
+            throw ShapeError(ErrorId::shape_rank,
+                             std::string(what) + ": x must be (samples, ...), got shape " + x.shape().str());
         if (x.rows() == 0) throw ConfigError(ErrorId::config_argument, std::string(what) + ": x holds no samples");
         if (y.shape().rank() < 1 || x.rows() != y.rows())
             throw ShapeError(ErrorId::shape_count, std::string(what) + ": x has " + std::to_string(x.rows()) +
                                                        " samples but y has " +
-                                                       (y.shape().rank() ? std::to_string(y.rows()) : "none") +
-                                                       " (x " + x.shape().str() + ", y " + y.shape().str() + ")");
+                                                       (y.shape().rank() ? std::to_string(y.rows()) : "none") + " (x " +
+                                                       x.shape().str() + ", y " + y.shape().str() + ")");
         build_once(x, what);
         check_input(what, x);
         check_finite(what, "x", x);
@@ -794,13 +633,15 @@ private:
         if (t.array().isFinite().all()) return;
         Index i = 0;
         while (std::isfinite(double(t[i]))) ++i;
-        throw NumericError(ErrorId::numeric_nonfinite, std::string(what) + ": " + which + " holds a non-finite value (" +
+        throw NumericError(ErrorId::numeric_nonfinite, std::string(what) + ": " + which +
+                                                           " holds a non-finite value (" +
                                                            std::to_string(double(t[i])) + ") at sample " +
                                                            std::to_string(i / std::max<Index>(t.cols(), 1)));
     }
     std::size_t check_layer_index(std::size_t i) const {
         if (i >= layers_.size())
-            throw ShapeError(ErrorId::shape_index, "layer: index " + std::to_string(i) + " out of range for a model of " +
+            throw ShapeError(ErrorId::shape_index, "layer: index " + std::to_string(i) +
+                                                       " out of range for a model of " +
                                                        std::to_string(layers_.size()) + " layers");
         return i;
     }
@@ -861,6 +702,8 @@ private:
 };
 
 }  // namespace lamina
+
+#include "lamina/model/sequential_file.hpp"
 
 // Structured bindings: auto [loss, accuracy] = model.evaluate(x, y);
 namespace std {
