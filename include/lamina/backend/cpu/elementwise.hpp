@@ -10,10 +10,10 @@
 
 #include <cmath>
 
+#include "lamina/core/activation_kind.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
-#include "lamina/layers/activation_kind.hpp"
 
 namespace lamina::backend {
 
@@ -75,7 +75,8 @@ void activation_forward(Cpu, ActivationKind kind, Tensor<T>& y) {
 // dz = dL/d(pre-activation) from dy = dL/dy and the activation's output y.
 template <class T>
 void activation_backward(Cpu, ActivationKind kind, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dz) {
-    if (kind != ActivationKind::Softmax) return activation_backward_span(kind, y.data(), dy.data(), dz.data(), y.size());
+    if (kind != ActivationKind::Softmax)
+        return activation_backward_span(kind, y.data(), dy.data(), dz.data(), y.size());
     // dz_i = y_i * (dy_i - sum_j dy_j y_j): the softmax Jacobian applied to dy.
     const auto ym = y.matrix();
     const auto dym = dy.matrix();

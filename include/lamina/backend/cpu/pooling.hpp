@@ -14,11 +14,10 @@
 #include <cstring>
 #include <type_traits>
 
+#include "lamina/core/pool_kind.hpp"
 #include "lamina/core/window.hpp"
 
 namespace lamina::backend {
-
-enum class PoolKind { Max, Average };
 
 namespace detail {
 
@@ -250,9 +249,9 @@ void average_pool_2x2_backward(const Window2D& g, const T* dy, Index planes, T* 
 template <class T>
 void pool_backward(PoolKind kind, const Window2D& g, const T* x, const T* y, const T* dy, Index planes, T* dx) {
     // Every 2x2/stride-2 max pool, short rows included: with the winner
-    // found by comparing bits, the tail windows are branch-free too (pool2 of
-    // the Keras CNN, 5 windows a row: 299-304 against 344-357 us for the
-    // zero-then-add loop below; docs/performance.md).
+    // found by comparing bits, the tail windows are branch-free too, and beat
+    // the zero-then-add loop below even on the Keras CNN's 5-window rows
+    // (docs/performance.md).
     if (kind == PoolKind::Max && detail::is_2x2_stride_2(g)) {
         detail::max_pool_2x2_backward(g, x, y, dy, planes, dx);
         return;

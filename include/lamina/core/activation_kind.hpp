@@ -1,4 +1,4 @@
-// lamina/layers/activation_kind.hpp: the activation functions and their names.
+// lamina/core/activation_kind.hpp: the activation functions and their names.
 //
 // Contract: the five Keras activations lamina fuses into layers; names are
 // Keras's strings ("relu", "softmax", ...). An unknown name is a ConfigError.
