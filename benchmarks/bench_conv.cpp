@@ -46,7 +46,8 @@ void BM_conv_forward(benchmark::State& state, const Case& c) {
         b.layer->forward(b.x, b.y, Mode::Training);
         benchmark::DoNotOptimize(b.y.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(conv_flops(c, b) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(conv_flops(c, b) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_conv_backward(benchmark::State& state, const Case& c) {
@@ -88,7 +89,8 @@ void BM_conv2_gemm_eigen_threads(benchmark::State& state) {
         backend::gemm(Cpu{}, false, false, m, n, k, 1.0f, w.data(), cols.data(), 0.0f, out.data());
         benchmark::DoNotOptimize(out.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(m * n * k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * double(m * n * k) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // One epoch of mnist_cnn --net keras: 938 steps of 64.

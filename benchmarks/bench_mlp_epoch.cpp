@@ -80,7 +80,8 @@ void BM_dense512_forward_gemm(benchmark::State& state) {
         backend::gemm(Cpu{}, false, false, 128, 512, 784, 1.0f, x.data(), w.data(), 0.0f, y.data());
         benchmark::DoNotOptimize(y.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
@@ -89,7 +90,8 @@ void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
         backend::gemm(Cpu{}, true, false, 784, 512, 128, 1.0f, x.data(), dz.data(), 1.0f, dw.data());
         benchmark::DoNotOptimize(dw.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // The same two products as Eigen expressions on row-major maps (Eigen's own
@@ -105,7 +107,8 @@ void BM_dense512_forward_eigen_product(benchmark::State& state) {
         Y.noalias() = X * W;
         benchmark::DoNotOptimize(y.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_dense512_weight_gradient_eigen_product(benchmark::State& state) {
@@ -116,7 +119,8 @@ void BM_dense512_weight_gradient_eigen_product(benchmark::State& state) {
         DW.noalias() += X.transpose() * DZ;
         benchmark::DoNotOptimize(dw.data());
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * 128 * 784 * 512 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_lamina_gemm_square(benchmark::State& state) {

@@ -28,6 +28,8 @@ packages=(
     libstb-dev             # stb_image and stb_image_write (/usr/include/stb): images in and out
     dataset-fashion-mnist  # Fashion-MNIST in /usr/share/datasets/fashion-mnist (its test is skipped without it)
     pkg-config             # stb.pc; CMake finds stb with find_path, pkg-config is not needed by the build
+    python3                # the docs test (tests/docs/check_docs.py) and the fuzz corpus script
+    clang-format-14        # CI checks that the sources match .clang-format
 )
 
 usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }

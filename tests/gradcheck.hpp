@@ -47,8 +47,8 @@ lamina::LayerPtr<double, lamina::Cpu> built(const Spec& spec, const Shape& sampl
 }
 
 // before_forward() runs before every forward pass (Dropout resets its Rng there).
-inline Result check_layer(lamina::Layer<double>& layer, const Tensor& x0, Rng& rng,
-                          const std::function<void()>& before_forward = [] {}) {
+inline Result check_layer(
+    lamina::Layer<double>& layer, const Tensor& x0, Rng& rng, const std::function<void()>& before_forward = [] {}) {
     const Index batch = x0.rows();
     const Shape out_shape = layer.output_shape().with_batch(batch);
     const Tensor r = random_tensor(out_shape, rng);

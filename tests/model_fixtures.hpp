@@ -33,7 +33,11 @@ inline lamina::Sequential<float> fixture_model(const std::string& kind, std::uin
         m.add(Flatten()).add(Dense(4096, "relu")).add(Dense(3, "softmax"));
         m.compile(Adam(0.01), "sparse_categorical_crossentropy", {metrics::accuracy});
     } else if (kind == "cnn") {
-        m.add(Conv2D(4, 3, Activation::ReLU)).add(MaxPooling2D(2)).add(Flatten()).add(Dropout(0.3)).add(Dense(3, "softmax"));
+        m.add(Conv2D(4, 3, Activation::ReLU))
+            .add(MaxPooling2D(2))
+            .add(Flatten())
+            .add(Dropout(0.3))
+            .add(Dense(3, "softmax"));
         m.compile(RMSprop(0.005, 0.9, 0.5), "sparse_categorical_crossentropy", {metrics::accuracy});
     } else {
         m.add(Flatten()).add(Dense(16, "relu")).add(Dropout(0.25)).add(Dense(3, "softmax"));

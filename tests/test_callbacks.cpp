@@ -40,7 +40,9 @@ struct FakeModel : TrainingControl {
     std::any weights_snapshot() const override { return weights; }
     void restore_weights(const std::any& s) override { weights = std::any_cast<int>(s); }
     mutable std::vector<std::pair<std::string, bool>> saves;  // (path, weights_only) per save_model call
-    void save_model(const std::string& path, bool weights_only) const override { saves.emplace_back(path, weights_only); }
+    void save_model(const std::string& path, bool weights_only) const override {
+        saves.emplace_back(path, weights_only);
+    }
 };
 
 // Feeds `values` as val_loss (or `key`) until the callback stops; returns the stopping epoch.
@@ -70,7 +72,8 @@ TEST_CASE("EarlyStopping restores the best epoch's weights", "[callback][early_s
     CHECK(m.weights == 1);
 }
 
-TEST_CASE("EarlyStopping: patience 0, min_delta, max mode for accuracy, start_from_epoch", "[callback][early_stopping]") {
+TEST_CASE("EarlyStopping: patience 0, min_delta, max mode for accuracy, start_from_epoch",
+          "[callback][early_stopping]") {
     FakeModel a;
     EarlyStopping immediate(0);
     CHECK(drive(immediate, a, {1.0, 1.0}) == 1);
@@ -134,7 +137,8 @@ TEST_CASE("EarlyStopping takes Keras's keyword arguments: verbose prints, baseli
     // The positional form takes verbose last.
     std::ostringstream positional_out;
     FakeModel d;
-    EarlyStopping positional(EarlyStoppingOptions{"val_loss", 0, 0, 1, "auto", std::nullopt, false, 0}, &positional_out);
+    EarlyStopping positional(EarlyStoppingOptions{"val_loss", 0, 0, 1, "auto", std::nullopt, false, 0},
+                             &positional_out);
     CHECK(drive(positional, d, {1.0, 2.0}) == 1);
     positional.on_train_end(d, {});
     CHECK(positional_out.str() == "Epoch 2: early stopping\n");
@@ -214,7 +218,6 @@ TEST_CASE("TerminateOnNaN stops training at the first batch whose loss is not fi
     CHECK(h.epoch.size() < 50);
 }
 
-
 namespace {
 // Everything written to std::cout while it lives.
 class CoutCapture {
@@ -246,7 +249,8 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 // Feeds `values` as `key` to a ReduceLROnPlateau; returns the fake model's rate after each epoch.
-std::vector<double> plateau(ReduceLROnPlateau& r, const std::vector<double>& values, const std::string& key = "val_loss") {
+std::vector<double> plateau(ReduceLROnPlateau& r, const std::vector<double>& values,
+                            const std::string& key = "val_loss") {
     FakeModel m;
     r.on_train_begin(m, {});
     std::vector<double> rates;
@@ -348,7 +352,8 @@ TEST_CASE("format_filepath fills {epoch} (1-based) and log keys as Python's str.
     CHECK(format_filepath("{neg:08.2f}|{neg:8.2f}|{accuracy:f}", 0, logs) == "-0001.50|   -1.50|0.500000");
     CHECK(format_filepath("{{epoch}}-{{{epoch}}}", 2, logs) == "{epoch}-{3}");
     CHECK(format_filepath("no fields.lamina", 2, logs) == "no fields.lamina");
-    CHECK(format_filepath("{nan:.2f}-{inf}", 0, {{"nan", std::nan("")}, {"inf", -std::numeric_limits<double>::infinity()}}) == "nan--inf");
+    CHECK(format_filepath("{nan:.2f}-{inf}", 0,
+                          {{"nan", std::nan("")}, {"inf", -std::numeric_limits<double>::infinity()}}) == "nan--inf");
     // Python's str(): fixed notation up to 1e16, shortest round-trip digits.
     CHECK(detail::python_str(1e16) == "1e+16");
     CHECK(detail::python_str(1e15) == "1000000000000000.0");
@@ -359,11 +364,12 @@ TEST_CASE("format_filepath fills {epoch} (1-based) and log keys as Python's str.
     CHECK(detail::python_str(1.7976931348623157e308) == "1.7976931348623157e+308");
 }
 
-TEST_CASE("format_filepath rejects unknown keys, unsupported specs and unbalanced braces", "[callback][checkpoint][errors]") {
+TEST_CASE("format_filepath rejects unknown keys, unsupported specs and unbalanced braces",
+          "[callback][checkpoint][errors]") {
     const Logs logs{{"loss", 0.5}, {"val_loss", 0.25}};
-    REQUIRE_THROWS_MATCHES(format_filepath("ckpt-{val_los:.2f}", 0, logs), ConfigError,
-                           test::error(ErrorId::config_argument,
-                                       {"'ckpt-{val_los:.2f}'", "{val_los}", "epoch, loss, val_loss"}));
+    REQUIRE_THROWS_MATCHES(
+        format_filepath("ckpt-{val_los:.2f}", 0, logs), ConfigError,
+        test::error(ErrorId::config_argument, {"'ckpt-{val_los:.2f}'", "{val_los}", "epoch, loss, val_loss"}));
     const auto rejects = [&](const std::string& pattern, const std::string& why) {
         INFO(pattern);
         REQUIRE_THROWS_MATCHES(format_filepath(pattern, 0, logs), ConfigError,
@@ -406,11 +412,13 @@ TEST_CASE("ModelCheckpoint saves every epoch to the formatted path", "[callback]
     CHECK(w.saves[0] == std::make_pair(std::string("w.lamina"), true));
 }
 
-TEST_CASE("ModelCheckpoint with save_best_only saves improvements only, in min and max mode", "[callback][checkpoint]") {
+TEST_CASE("ModelCheckpoint with save_best_only saves improvements only, in min and max mode",
+          "[callback][checkpoint]") {
     const auto saved_epochs = [](ModelCheckpoint& c, const std::vector<double>& values, const std::string& key) {
         FakeModel m;
         c.on_train_begin(m, {});
-        for (int e = 0; e < int(values.size()); ++e) c.on_epoch_end(m, e, {{key, values[std::size_t(e)]}, {"loss", 9.0}});
+        for (int e = 0; e < int(values.size()); ++e)
+            c.on_epoch_end(m, e, {{key, values[std::size_t(e)]}, {"loss", 9.0}});
         std::vector<std::string> paths;
         for (const auto& [path, weights_only] : m.saves) paths.push_back(path);
         return paths;
@@ -486,8 +494,9 @@ TEST_CASE("ModelCheckpoint rejects bad arguments, patterns and a missing monitor
 
     FakeModel m;
     ModelCheckpoint best("m.lamina", "val_los", 0, true);
-    REQUIRE_THROWS_MATCHES(best.on_epoch_end(m, 0, {{"loss", 1.0}, {"val_loss", 1.0}}), ConfigError,
-                           test::error(ErrorId::config_argument, {"ModelCheckpoint: monitor 'val_los'", "loss, val_loss"}));
+    REQUIRE_THROWS_MATCHES(
+        best.on_epoch_end(m, 0, {{"loss", 1.0}, {"val_loss", 1.0}}), ConfigError,
+        test::error(ErrorId::config_argument, {"ModelCheckpoint: monitor 'val_los'", "loss, val_loss"}));
     ModelCheckpoint named("m-{val_accuracy:.2f}.lamina");
     REQUIRE_THROWS_MATCHES(named.on_epoch_end(m, 0, {{"loss", 1.0}}), ConfigError,
                            test::error(ErrorId::config_argument, {"{val_accuracy}", "epoch, loss"}));
@@ -606,8 +615,8 @@ TEST_CASE("LearningRateScheduler rejects a schedule result that is not a finite 
         s.on_epoch_begin(m, 2, {});
         INFO(bad);
         REQUIRE_THROWS_MATCHES(s.on_epoch_begin(m, 3, {}), ConfigError,
-                               test::error(ErrorId::config_argument,
-                                           {"LearningRateScheduler", "epoch 3", "returned " + detail::python_str(bad)}));
+                               test::error(ErrorId::config_argument, {"LearningRateScheduler", "epoch 3",
+                                                                      "returned " + detail::python_str(bad)}));
         CHECK(m.lr == 0.1);  // untouched
     }
     REQUIRE_THROWS_MATCHES(LearningRateScheduler(nullptr), ConfigError,
@@ -647,7 +656,8 @@ TEST_CASE("ReduceLROnPlateau waits out the cooldown and stops at min_lr", "[call
     CHECK(cool.best() == 0.5);
 
     ReduceLROnPlateau floor("val_loss", 0.1, 1, 0, "auto", 1e-4, 0, /*min_lr=*/0.0005);
-    check_rates(plateau(floor, std::vector<double>(8, 1.0)), {0.1, 0.01, 0.001, 0.0005, 0.0005, 0.0005, 0.0005, 0.0005});
+    check_rates(plateau(floor, std::vector<double>(8, 1.0)),
+                {0.1, 0.01, 0.001, 0.0005, 0.0005, 0.0005, 0.0005, 0.0005});
 
     FakeModel m;  // already at the floor: never set, and the wait keeps growing as in Keras
     m.lr = 0.0005;
@@ -686,8 +696,9 @@ TEST_CASE("ReduceLROnPlateau rejects bad arguments and a missing monitor", "[cal
     FakeModel m;
     ReduceLROnPlateau r;
     r.on_train_begin(m, {});
-    REQUIRE_THROWS_MATCHES(r.on_epoch_end(m, 0, {{"loss", 1.0}, {"accuracy", 0.5}}), ConfigError,
-                           test::error(ErrorId::config_argument, {"ReduceLROnPlateau: monitor 'val_loss'", "accuracy, loss"}));
+    REQUIRE_THROWS_MATCHES(
+        r.on_epoch_end(m, 0, {{"loss", 1.0}, {"accuracy", 0.5}}), ConfigError,
+        test::error(ErrorId::config_argument, {"ReduceLROnPlateau: monitor 'val_loss'", "accuracy, loss"}));
 }
 
 // ---- In a real fit ----
@@ -719,9 +730,9 @@ TEST_CASE("CSVLogger, LearningRateScheduler and ReduceLROnPlateau inside fit", "
     o.batch_size = 16;
     o.verbose = 0;
     o.validation_split = 0.25;
-    o.callbacks = {CSVLogger(path), LearningRateScheduler([](int epoch, double lr) { return epoch == 3 ? lr / 2 : lr; }),
-                   ReduceLROnPlateau("val_loss", 0.5, 1, 0, "min", /*min_delta=*/1e9, /*cooldown=*/2, /*min_lr=*/0.01),
-                   record};
+    o.callbacks = {
+        CSVLogger(path), LearningRateScheduler([](int epoch, double lr) { return epoch == 3 ? lr / 2 : lr; }),
+        ReduceLROnPlateau("val_loss", 0.5, 1, 0, "min", /*min_delta=*/1e9, /*cooldown=*/2, /*min_lr=*/0.01), record};
     const History h = model.fit(x, y, o);
 
     check_rates(rates, {0.1, 0.05, 0.05, 0.0125, 0.0125, 0.01});

@@ -19,7 +19,6 @@ using gradcheck::random_tensor;
 namespace {
 constexpr double tolerance = 1e-6;
 
-
 Tensor<double> run(Layer<double>& layer, const Tensor<double>& x) {
     Tensor<double> y(layer.output_shape().with_batch(x.rows()));
     layer.reserve(x.rows());
@@ -38,8 +37,8 @@ Index pad_before(Index in, Index k, Index s, bool same, Index& out) {
 }
 
 // The convolution straight from its definition, kernel (F, C, KH, KW).
-Tensor<double> naive_conv(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>* b, Index s,
-                          bool same, bool relu) {
+Tensor<double> naive_conv(const Tensor<double>& x, const Tensor<double>& w, const Tensor<double>* b, Index s, bool same,
+                          bool relu) {
     const Index n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
     const Index f = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
     Index oh, ow;
@@ -103,20 +102,21 @@ TEST_CASE("Conv2D forward equals the naive convolution", "[conv2d]") {
                 for (Index batch : {1, 3})
                     for (bool bias : {true, false})
                         for (Size2 kernel : {Size2(3, 2), Size2(3, 3)})
-                        // Odd and even sides; output rows narrower and wider
-                        // than a SIMD vector (im2col copies whole rows).
-                        for (Index width : {6, 11, 21, 40}) {
-                        CAPTURE(stride, same, channels, batch, bias, kernel.str(), width);
-                        const Shape sample{channels, 7, width};
-                        auto layer = built(Conv2D(4, kernel, stride, same ? Padding::Same : Padding::Valid,
-                                                  Activation::ReLU, bias, Initializer::GlorotUniform,
-                                                  Initializer::GlorotUniform),
-                                           sample, rng);
-                        const auto x = random_tensor(sample.with_batch(batch), rng);
-                        const auto& weights = layer->params()[0]->value;
-                        const Tensor<double>* b = bias ? &layer->params()[1]->value : nullptr;
-                        CHECK(max_abs_diff(run(*layer, x), naive_conv(x, weights, b, stride, same, true)) < 1e-12);
-                    }
+                            // Odd and even sides; output rows narrower and wider
+                            // than a SIMD vector (im2col copies whole rows).
+                            for (Index width : {6, 11, 21, 40}) {
+                                CAPTURE(stride, same, channels, batch, bias, kernel.str(), width);
+                                const Shape sample{channels, 7, width};
+                                auto layer = built(
+                                    Conv2D(4, kernel, stride, same ? Padding::Same : Padding::Valid, Activation::ReLU,
+                                           bias, Initializer::GlorotUniform, Initializer::GlorotUniform),
+                                    sample, rng);
+                                const auto x = random_tensor(sample.with_batch(batch), rng);
+                                const auto& weights = layer->params()[0]->value;
+                                const Tensor<double>* b = bias ? &layer->params()[1]->value : nullptr;
+                                CHECK(max_abs_diff(run(*layer, x), naive_conv(x, weights, b, stride, same, true)) <
+                                      1e-12);
+                            }
 }
 
 TEST_CASE("Conv2D gradients match finite differences", "[gradient][conv2d]") {
@@ -127,9 +127,8 @@ TEST_CASE("Conv2D gradients match finite differences", "[gradient][conv2d]") {
                 for (Index batch : {1, 3})
                     for (bool bias : {true, false}) {
                         CAPTURE(stride, same, channels, batch, bias);
-                        auto layer = built(Conv2D(2, 3, stride, same ? Padding::Same : Padding::Valid,
-                                                  Activation::Tanh, bias, Initializer::GlorotUniform,
-                                                  Initializer::GlorotUniform),
+                        auto layer = built(Conv2D(2, 3, stride, same ? Padding::Same : Padding::Valid, Activation::Tanh,
+                                                  bias, Initializer::GlorotUniform, Initializer::GlorotUniform),
                                            Shape{channels, 5, 6}, rng);
                         const auto r =
                             gradcheck::check_layer(*layer, random_tensor(Shape{batch, channels, 5, 6}, rng), rng);
@@ -249,9 +248,9 @@ TEST_CASE("Pooling gradients match finite differences; max-pool ties go to the f
     double total = 0;
     for (double v : dx) total += v;
     CHECK(total == 4.0);
-    CHECK(dx[0] == 1.0);   // window (0, 0): first element
+    CHECK(dx[0] == 1.0);  // window (0, 0): first element
     CHECK(dx[1] == 0.0);
-    CHECK(dx[2] == 1.0);   // window (0, 1)
+    CHECK(dx[2] == 1.0);  // window (0, 1)
     CHECK(dx[5] == 0.0);
     CHECK(dx[8] == 1.0);   // window (1, 0)
     CHECK(dx[10] == 1.0);  // window (1, 1)
@@ -378,8 +377,7 @@ TEST_CASE("summary() shows conv models' NCHW shapes and parameter counts", "[con
     CHECK_THAT(s, Catch::Contains(" max_pooling2d (MaxPooling2D  (None, 32, 13, 13)       0         \n"
                                   " )                                                               \n"));
     CHECK_THAT(s, Catch::Contains(" conv2d_1 (Conv2D)           (None, 64, 11, 11)        18496     \n"));
-    CHECK_THAT(s, Catch::Contains("(None, 64, 5, 5)") && Catch::Contains("(None, 1600)") &&
-                      Catch::Contains("204928"));
+    CHECK_THAT(s, Catch::Contains("(None, 64, 5, 5)") && Catch::Contains("(None, 1600)") && Catch::Contains("204928"));
     CHECK_THAT(s, Catch::Contains("Total params: 225,034"));
 }
 
@@ -397,8 +395,7 @@ TEST_CASE("Conv2D and pooling take Keras's spellings: padding as a string, pool_
     CHECK(Conv2D(32, 3, 2).strides.w == 2);
     CHECK(Conv2D(32, 3, std::string("same")).padding == Padding::Same);
     CHECK(Conv2D(32, {3, 5}, Padding::Same, Activation::Tanh).kernel_size.w == 5);
-    REQUIRE_THROWS_MATCHES(Conv2D(32, 3, "smae"), ConfigError,
-                           test::error(ErrorId::config_unknown_name, {"'smae'"}));
+    REQUIRE_THROWS_MATCHES(Conv2D(32, 3, "smae"), ConfigError, test::error(ErrorId::config_unknown_name, {"'smae'"}));
     REQUIRE_THROWS_MATCHES(Conv2D(32, 3, 1, "full"), ConfigError,
                            test::error(ErrorId::config_unknown_name, {"padding 'full'"}));
 

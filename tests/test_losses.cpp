@@ -31,8 +31,7 @@ TEST_CASE("Cross-entropy values match the textbook formulas", "[loss]") {
 TEST_CASE("Binary cross-entropy and MSE values", "[loss]") {
     const Tensor<double> p(Shape{1, 2}, {0.8, 0.3});
     const Tensor<double> y(Shape{1, 2}, {1.0, 0.0});
-    CHECK(BinaryCrossentropyLoss<double>(false).compute(p, y, nullptr) ==
-          Approx(-(std::log(0.8) + std::log(0.7)) / 2));
+    CHECK(BinaryCrossentropyLoss<double>(false).compute(p, y, nullptr) == Approx(-(std::log(0.8) + std::log(0.7)) / 2));
     const Tensor<double> z(Shape{1, 2}, {2.0, -1.0});
     auto sig = [](double v) { return 1 / (1 + std::exp(-v)); };
     CHECK(BinaryCrossentropyLoss<double>(true).compute(z, y, nullptr) ==
@@ -64,8 +63,10 @@ TEST_CASE("Losses stay finite for logits of +-1e4 and probabilities of 0 and 1",
     CHECK(grad.array().isFinite().all());
 }
 
-TEST_CASE("Softmax + cross-entropy on probabilities: the logit gradient is the gradient of the reported loss, "
-          "saturated or not", "[loss][stability]") {
+TEST_CASE(
+    "Softmax + cross-entropy on probabilities: the logit gradient is the gradient of the reported loss, "
+    "saturated or not",
+    "[loss][stability]") {
     // Keras's JAX and PyTorch backends: the loss clips q = p / sum(p) to
     // [1e-7, 1 - 1e-7], and the gradient is that clipped loss's exact
     // gradient. Checked against central differences of compute() through
@@ -102,8 +103,8 @@ TEST_CASE("Softmax + cross-entropy on probabilities: the logit gradient is the g
             }
             if (y[1] == 1) {  // the sparse loss agrees with the one-hot one
                 Tensor<double> sparse_dz(Shape{1, 4});
-                SparseCategoricalCrossentropyLoss<double>(false).logit_gradient(softmax(z), Tensor<double>(Shape{1}, {1.0}),
-                                                                               sparse_dz);
+                SparseCategoricalCrossentropyLoss<double>(false).logit_gradient(
+                    softmax(z), Tensor<double>(Shape{1}, {1.0}), sparse_dz);
                 for (Index k = 0; k < 4; ++k) CHECK(sparse_dz[k] == Approx(dz[k]).margin(1e-15));
             }
         }

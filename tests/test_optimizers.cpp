@@ -11,9 +11,7 @@ using namespace lamina;
 namespace {
 // Three steps on a 4-element parameter with changing gradients.
 const std::vector<double> w_start{0.5, -1.0, 2.0, 0.0};
-std::vector<double> grads_at(int step) {
-    return {0.1 * step, -0.3, 1.5 / step, step % 2 ? 0.2 : -0.4};
-}
+std::vector<double> grads_at(int step) { return {0.1 * step, -0.3, 1.5 / step, step % 2 ? 0.2 : -0.4}; }
 
 template <class Spec>
 std::vector<double> run(const Spec& spec, int steps) {

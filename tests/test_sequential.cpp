@@ -62,7 +62,8 @@ TEST_CASE("summary() prints Keras's table for the keras128 network", "[sequentia
     CHECK_THAT(s, Catch::Matchers::Contains(" dense (Dense)               (None, 128)               100480    \n"));
     CHECK_THAT(s, Catch::Matchers::Contains(" dropout (Dropout)           (None, 128)               0         \n"));
     CHECK_THAT(s, Catch::Matchers::Contains(" dense_1 (Dense)             (None, 10)                1290      \n"));
-    CHECK_THAT(s, Catch::Matchers::Contains("Total params: 101,770\nTrainable params: 101,770\nNon-trainable params: 0\n"));
+    CHECK_THAT(
+        s, Catch::Matchers::Contains("Total params: 101,770\nTrainable params: 101,770\nNon-trainable params: 0\n"));
     CHECK(model.count_params() == 101770);
 }
 
@@ -99,7 +100,8 @@ TEST_CASE("fit, evaluate and predict reject bad arguments with precise errors", 
     Sequential<float> uncompiled;
     uncompiled.add(Flatten());
     uncompiled.add(Dense(3));
-    REQUIRE_THROWS_MATCHES(uncompiled.fit(data.x, data.y, quiet(1, 8)), ConfigError, test::error(ErrorId::config_state));
+    REQUIRE_THROWS_MATCHES(uncompiled.fit(data.x, data.y, quiet(1, 8)), ConfigError,
+                           test::error(ErrorId::config_state));
 
     auto model = small_model(1);
     REQUIRE_THROWS_MATCHES(model.fit(data.x, data.y.slice_rows(0, 63), quiet(1, 8)), ShapeError,

@@ -139,10 +139,7 @@ TEST_CASE("a training step allocates nothing: the other layers, losses and optim
     }
     SECTION("MaxPool2D with padding, softmax layer, mean squared error, RMSprop with momentum") {
         Sequential<float> model("mse", 1);
-        model.add(MaxPool2D(3, 2, Padding::Same))
-            .add(Flatten())
-            .add(Dense(5))
-            .add(Activation(Activation::Softmax));
+        model.add(MaxPool2D(3, 2, Padding::Same)).add(Flatten()).add(Dense(5)).add(Activation(Activation::Softmax));
         model.compile(RMSprop(0.01, 0.9, 0.5), MeanSquaredError(), {});
         const auto onehot = datasets::to_categorical(random_labels(n, 5, 9), 5);
         const long long count = allocations_in_steps(model, x, onehot, 16);

@@ -31,9 +31,14 @@ void write_corpus(const std::string& dir) {
     dense.save(dir + "/dense-sgd-nesterov.lamina");
 
     Sequential<float> conv("conv", 2);
-    conv.add(Conv2D(2, 3, 1, Padding::Same, Activation::ReLU)).add(MaxPooling2D(2)).add(AveragePooling2D(2, 1))
-        .add(GlobalAveragePooling2D()).add(Dense(3)).add(Softmax());
-    conv.compile(Adam(0.01, 0.9, 0.999, 1e-7, /*amsgrad=*/true), "sparse_categorical_crossentropy", {metrics::accuracy});
+    conv.add(Conv2D(2, 3, 1, Padding::Same, Activation::ReLU))
+        .add(MaxPooling2D(2))
+        .add(AveragePooling2D(2, 1))
+        .add(GlobalAveragePooling2D())
+        .add(Dense(3))
+        .add(Softmax());
+    conv.compile(Adam(0.01, 0.9, 0.999, 1e-7, /*amsgrad=*/true), "sparse_categorical_crossentropy",
+                 {metrics::accuracy});
     trained(conv);
     conv.save(dir + "/conv-adam-amsgrad.lamina");
     conv.save(dir + "/conv-no-optimizer.lamina", /*include_optimizer=*/false);
@@ -78,7 +83,8 @@ int main(int argc, char** argv) {
             write_corpus(argv[2]);
             return 0;
         }
-        std::cerr << "usage: model_tool resume IN OUT EPOCHS | model_tool save-loop PATH KIND | model_tool corpus DIR\n";
+        std::cerr
+            << "usage: model_tool resume IN OUT EPOCHS | model_tool save-loop PATH KIND | model_tool corpus DIR\n";
         return 2;
     } catch (const lamina::Error& e) {
         std::cerr << e.what() << "\n";

@@ -13,28 +13,28 @@ namespace lamina {
 
 // Hundreds digit = category: 1xx io, 2xx shape, 3xx config, 4xx format, 5xx numeric.
 enum class ErrorId : int {
-    io_open = 101,        // a file cannot be opened for reading
-    io_read = 102,        // reading failed or the file ended early
-    io_write = 103,       // a file cannot be written
+    io_open = 101,   // a file cannot be opened for reading
+    io_read = 102,   // reading failed or the file ended early
+    io_write = 103,  // a file cannot be written
 
-    shape_mismatch = 201,   // a tensor's shape differs from what a layer/loss expects
-    shape_rank = 202,       // a shape has an unsupported rank or a zero/negative dimension
-    shape_count = 203,      // x and y hold different numbers of samples
-    shape_weights = 204,    // set_weights got the wrong number or shapes of arrays
-    shape_index = 205,      // an index (layer, element) is out of range
+    shape_mismatch = 201,  // a tensor's shape differs from what a layer/loss expects
+    shape_rank = 202,      // a shape has an unsupported rank or a zero/negative dimension
+    shape_count = 203,     // x and y hold different numbers of samples
+    shape_weights = 204,   // set_weights got the wrong number or shapes of arrays
+    shape_index = 205,     // an index (layer, element) is out of range
 
-    config_argument = 301,  // an argument is out of its valid range
+    config_argument = 301,      // an argument is out of its valid range
     config_unknown_name = 302,  // a string names no known optimizer/loss/activation/...
-    config_state = 303,     // a call in the wrong order (fit before compile, ...)
-    config_label = 304,     // a class label outside [0, classes)
-    config_memory = 305,    // a buffer too large to allocate (a layer or data far beyond memory)
+    config_state = 303,         // a call in the wrong order (fit before compile, ...)
+    config_label = 304,         // a class label outside [0, classes)
+    config_memory = 305,        // a buffer too large to allocate (a layer or data far beyond memory)
 
-    format_magic = 401,     // a file is not of the expected kind (magic number)
-    format_header = 402,    // a header field is invalid or inconsistent
-    format_size = 403,      // a file's size disagrees with its header
-    format_gzip = 404,      // corrupt gzip stream
-    format_version = 405,   // a model file of a format version this build cannot read
-    format_checksum = 406,  // a model file's checksum does not match its contents
+    format_magic = 401,         // a file is not of the expected kind (magic number)
+    format_header = 402,        // a header field is invalid or inconsistent
+    format_size = 403,          // a file's size disagrees with its header
+    format_gzip = 404,          // corrupt gzip stream
+    format_version = 405,       // a model file of a format version this build cannot read
+    format_checksum = 406,      // a model file's checksum does not match its contents
     format_architecture = 407,  // load_weights: the file holds a different architecture
     format_image_data = 408,    // an image's pixel data cannot be decoded (corrupt or unsupported variant)
 
@@ -55,8 +55,7 @@ inline const char* error_category(ErrorId id) {
 
 class Error : public std::runtime_error {
 public:
-    Error(ErrorId id, const std::string& message)
-        : std::runtime_error(format(id, message)), id_(id) {}
+    Error(ErrorId id, const std::string& message) : std::runtime_error(format(id, message)), id_(id) {}
 
     ErrorId id() const noexcept { return id_; }
     // what() without the "[lamina.category.id] " prefix, for errors that
@@ -64,8 +63,8 @@ public:
     std::string message() const { return std::string(what()).substr(prefix_length(id_)); }
 
     static std::string format(ErrorId id, const std::string& message) {
-        return "[lamina." + std::string(error_category(id)) + "." +
-               std::to_string(static_cast<int>(id)) + "] " + message;
+        return "[lamina." + std::string(error_category(id)) + "." + std::to_string(static_cast<int>(id)) + "] " +
+               message;
     }
 
 private:
@@ -75,10 +74,25 @@ private:
 };
 
 // Each subclass lets callers catch one family; the id says precisely what failed.
-class IoError : public Error { public: using Error::Error; };
-class ShapeError : public Error { public: using Error::Error; };
-class ConfigError : public Error { public: using Error::Error; };
-class FormatError : public Error { public: using Error::Error; };
-class NumericError : public Error { public: using Error::Error; };
+class IoError : public Error {
+public:
+    using Error::Error;
+};
+class ShapeError : public Error {
+public:
+    using Error::Error;
+};
+class ConfigError : public Error {
+public:
+    using Error::Error;
+};
+class FormatError : public Error {
+public:
+    using Error::Error;
+};
+class NumericError : public Error {
+public:
+    using Error::Error;
+};
 
 }  // namespace lamina

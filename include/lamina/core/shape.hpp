@@ -27,8 +27,7 @@ public:
             throw ShapeError(ErrorId::shape_rank,
                              "Shape: rank " + std::to_string(dims.size()) + " exceeds the maximum of 4");
         for (Index d : dims) {
-            if (d < 0)
-                throw ShapeError(ErrorId::shape_rank, "Shape: negative dimension " + std::to_string(d));
+            if (d < 0) throw ShapeError(ErrorId::shape_rank, "Shape: negative dimension " + std::to_string(d));
             dims_[static_cast<std::size_t>(rank_++)] = d;
         }
         check_size("Shape");

@@ -16,9 +16,9 @@
 #include <cstring>
 #include <initializer_list>
 #include <limits>
-#include <string>
 #include <memory>
 #include <new>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -59,7 +59,8 @@ private:
 
 template <class T>
 class Tensor<T, Cpu> {
-    static_assert(std::is_trivially_copyable_v<T>, "lamina::Tensor holds arithmetic types (float, double, int32_t, uint8_t)");
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "lamina::Tensor holds arithmetic types (float, double, int32_t, uint8_t)");
 
 public:
     using value_type = T;
@@ -234,8 +235,8 @@ private:
     }
     void check_index(Index i) const {
         if (i < 0 || i >= size())
-            throw ShapeError(ErrorId::shape_index, "Tensor::at: index " + std::to_string(i) +
-                                                       " outside a tensor of shape " + shape_.str());
+            throw ShapeError(ErrorId::shape_index,
+                             "Tensor::at: index " + std::to_string(i) + " outside a tensor of shape " + shape_.str());
     }
 
     std::unique_ptr<void, detail::AlignedFree> buffer_;

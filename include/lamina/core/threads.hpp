@@ -57,8 +57,8 @@ inline std::string simd_isa() {
 
 // "lamina 0.1.0 | backend cpu | simd AVX-512 | threads 2 (OpenMP)"
 inline std::string build_info() {
-    std::string s = "lamina 0.1.0 | backend cpu | simd " + simd_isa() + " | threads " +
-                    std::to_string(get_num_threads());
+    std::string s =
+        "lamina 0.1.0 | backend cpu | simd " + simd_isa() + " | threads " + std::to_string(get_num_threads());
 #ifdef _OPENMP
     s += " (OpenMP)";
 #else

@@ -32,9 +32,10 @@ inline Padding padding_from_string(const std::string& name) {
 struct PaddingArg {
     Padding value;
     PaddingArg(Padding p) : value(p) {}  // NOLINT(google-explicit-constructor): Keras's enum-or-string
-    PaddingArg(const char* name) : value(padding_from_string(name ? name : "")) {}  // NOLINT(google-explicit-constructor)
+    PaddingArg(const char* name)
+        : value(padding_from_string(name ? name : "")) {}                      // NOLINT(google-explicit-constructor)
     PaddingArg(const std::string& name) : value(padding_from_string(name)) {}  // NOLINT(google-explicit-constructor)
-    operator Padding() const { return value; }  // NOLINT(google-explicit-constructor)
+    operator Padding() const { return value; }                                 // NOLINT(google-explicit-constructor)
 };
 
 inline bool is_padding_name(const std::string& name) { return name == "valid" || name == "same"; }
@@ -49,10 +50,10 @@ struct Size2 {
 };
 
 struct Window2D {
-    Index channels, in_h, in_w;   // input sample (C, H, W)
-    Index k_h, k_w, s_h, s_w;     // kernel and strides
+    Index channels, in_h, in_w;  // input sample (C, H, W)
+    Index k_h, k_w, s_h, s_w;    // kernel and strides
     Index out_h, out_w;
-    Index pad_top, pad_left;      // zero rows/columns before the input
+    Index pad_top, pad_left;  // zero rows/columns before the input
     Index in_plane() const { return in_h * in_w; }
     Index out_plane() const { return out_h * out_w; }
 };

@@ -67,12 +67,24 @@ struct LambdaCallback : Callback {
     std::function<void(long long, const Logs&)> batch_begin, batch_end;
     std::function<void(const Logs&)> train_begin, train_end;
 
-    void on_train_begin(TrainingControl&, const Logs& l) override { if (train_begin) train_begin(l); }
-    void on_train_end(TrainingControl&, const Logs& l) override { if (train_end) train_end(l); }
-    void on_epoch_begin(TrainingControl&, int e, const Logs& l) override { if (epoch_begin) epoch_begin(e, l); }
-    void on_epoch_end(TrainingControl&, int e, const Logs& l) override { if (epoch_end) epoch_end(e, l); }
-    void on_train_batch_begin(TrainingControl&, long long b, const Logs& l) override { if (batch_begin) batch_begin(b, l); }
-    void on_train_batch_end(TrainingControl&, long long b, const Logs& l) override { if (batch_end) batch_end(b, l); }
+    void on_train_begin(TrainingControl&, const Logs& l) override {
+        if (train_begin) train_begin(l);
+    }
+    void on_train_end(TrainingControl&, const Logs& l) override {
+        if (train_end) train_end(l);
+    }
+    void on_epoch_begin(TrainingControl&, int e, const Logs& l) override {
+        if (epoch_begin) epoch_begin(e, l);
+    }
+    void on_epoch_end(TrainingControl&, int e, const Logs& l) override {
+        if (epoch_end) epoch_end(e, l);
+    }
+    void on_train_batch_begin(TrainingControl&, long long b, const Logs& l) override {
+        if (batch_begin) batch_begin(b, l);
+    }
+    void on_train_batch_end(TrainingControl&, long long b, const Logs& l) override {
+        if (batch_end) batch_end(b, l);
+    }
 };
 
 }  // namespace lamina

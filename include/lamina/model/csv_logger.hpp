@@ -37,9 +37,9 @@ public:
         : filename_(std::move(filename)), separator_(separator), append_(append) {
         if (filename_.empty()) throw ConfigError(ErrorId::config_argument, "CSVLogger: filename must not be empty");
         if (separator == '"' || separator == '\n' || separator == '\r')
-            throw ConfigError(ErrorId::config_argument,
-                              std::string("CSVLogger: separator cannot be ") +
-                                  (separator == '"' ? "'\"'" : "a line break") + ": it would not delimit fields");
+            throw ConfigError(ErrorId::config_argument, std::string("CSVLogger: separator cannot be ") +
+                                                            (separator == '"' ? "'\"'" : "a line break") +
+                                                            ": it would not delimit fields");
     }
 
     void on_train_begin(TrainingControl&, const Logs&) override {
@@ -50,13 +50,13 @@ public:
             if (existing && existing.peek() != std::ifstream::traits_type::eof()) write_header_ = false;
         }
         // Shared, so that copying a CSVLogger (into FitOptions::callbacks) stays possible.
-        file_ = std::make_shared<std::ofstream>(
-            filename_, std::ios::binary | (append_ ? std::ios::app : std::ios::trunc));
+        file_ =
+            std::make_shared<std::ofstream>(filename_, std::ios::binary | (append_ ? std::ios::app : std::ios::trunc));
         if (!*file_) {
             const int err = errno;
             file_.reset();
-            throw IoError(ErrorId::io_write, "CSVLogger: cannot open '" + filename_ + "' for writing: " +
-                                                 (err ? std::strerror(err) : "unknown error"));
+            throw IoError(ErrorId::io_write, "CSVLogger: cannot open '" + filename_ +
+                                                 "' for writing: " + (err ? std::strerror(err) : "unknown error"));
         }
         keys_.reset();
     }

@@ -44,8 +44,7 @@ public:
     // restore_best_weights, start_from_epoch); the positional C++ form leads with what
     // notebooks set most: EarlyStopping(patience, restore_best_weights, monitor).
     explicit EarlyStopping(int patience = 0, bool restore_best_weights = false, std::string monitor = "val_loss",
-                           double min_delta = 0.0, std::string mode = "auto", int start_from_epoch = 0,
-                           int verbose = 0)
+                           double min_delta = 0.0, std::string mode = "auto", int start_from_epoch = 0, int verbose = 0)
         : EarlyStopping(EarlyStoppingOptions{std::move(monitor), min_delta, patience, verbose, std::move(mode),
                                              std::nullopt, restore_best_weights, start_from_epoch}) {}
     explicit EarlyStopping(const EarlyStoppingOptions& o, std::ostream* out = &std::cout)

@@ -57,12 +57,9 @@ inline std::string python_str(double v) {
     const auto n = static_cast<int>(digits.size());
     std::string out;
     if (exp >= -4 && exp < 16) {
-        if (exp < 0)
-            out = "0." + std::string(std::size_t(-exp - 1), '0') + digits;
-        else if (n <= exp + 1)
-            out = digits + std::string(std::size_t(exp + 1 - n), '0') + ".0";
-        else
-            out = digits.substr(0, std::size_t(exp + 1)) + "." + digits.substr(std::size_t(exp + 1));
+        if (exp < 0) out = "0." + std::string(std::size_t(-exp - 1), '0') + digits;
+        else if (n <= exp + 1) out = digits + std::string(std::size_t(exp + 1 - n), '0') + ".0";
+        else out = digits.substr(0, std::size_t(exp + 1)) + "." + digits.substr(std::size_t(exp + 1));
     } else {
         out = digits.substr(0, 1) + (n > 1 ? "." + digits.substr(1) : "");
         std::snprintf(buf, sizeof buf, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
@@ -73,12 +70,12 @@ inline std::string python_str(double v) {
 
 // One piece of a parsed pattern: literal text, or a field to fill.
 struct FilepathPiece {
-    std::string text;     // the literal text, or the field's name
+    std::string text;  // the literal text, or the field's name
     bool field = false;
     bool zero_pad = false;
     int width = 0;
-    int precision = -1;   // -1: none given
-    char type = 0;        // 'd', 'f', 'e', 'g', or 0 for none
+    int precision = -1;  // -1: none given
+    char type = 0;       // 'd', 'f', 'e', 'g', or 0 for none
 };
 
 inline ConfigError filepath_error(const std::string& owner, const std::string& pattern, const std::string& problem) {
@@ -102,7 +99,8 @@ inline std::vector<FilepathPiece> parse_filepath(const std::string& owner, const
                 ++i;
                 continue;
             }
-            throw filepath_error(owner, pattern, "single '}' at position " + std::to_string(i) + " (write }} for a literal brace)");
+            throw filepath_error(owner, pattern,
+                                 "single '}' at position " + std::to_string(i) + " (write }} for a literal brace)");
         }
         if (c != '{') {
             literal += c;
@@ -115,23 +113,26 @@ inline std::vector<FilepathPiece> parse_filepath(const std::string& owner, const
         }
         const auto close = pattern.find_first_of("{}", i + 1);
         if (close == std::string::npos || pattern[close] == '{')
-            throw filepath_error(owner, pattern, "'{' at position " + std::to_string(i) +
-                                                     " is not closed by '}' (nested fields are not supported; write {{ for a literal brace)");
+            throw filepath_error(
+                owner, pattern,
+                "'{' at position " + std::to_string(i) +
+                    " is not closed by '}' (nested fields are not supported; write {{ for a literal brace)");
         const std::string field = pattern.substr(i + 1, close - i - 1);
         const auto colon = field.find(':');
         FilepathPiece p;
         p.field = true;
         p.text = field.substr(0, colon);
         if (p.text.empty())
-            throw filepath_error(owner, pattern, "a field without a name at position " + std::to_string(i) +
-                                                     " (name it: {epoch}, {val_loss})");
+            throw filepath_error(
+                owner, pattern,
+                "a field without a name at position " + std::to_string(i) + " (name it: {epoch}, {val_loss})");
         if (p.text.find('!') != std::string::npos)
             throw filepath_error(owner, pattern, "{" + field + "}: conversions (!r, !s, !a) are not supported");
         if (colon != std::string::npos) {
             const std::string spec = field.substr(colon + 1);
             const auto bad_spec = [&](const std::string& why) {
-                return filepath_error(owner, pattern, "{" + field + "}: " + why +
-                                                          " (a spec is [0][width][.precision][d|f|e|g])");
+                return filepath_error(owner, pattern,
+                                      "{" + field + "}: " + why + " (a spec is [0][width][.precision][d|f|e|g])");
             };
             std::size_t k = 0;
             const auto number = [&](const char* what) {

@@ -44,7 +44,8 @@ public:
         model.set_learning_rate(lr);
         if (verbose_ > 0)
             std::cout << "\nEpoch " << epoch + 1 << ": LearningRateScheduler setting learning rate to "
-                      << detail::python_str(lr) << ".\n" << std::flush;
+                      << detail::python_str(lr) << ".\n"
+                      << std::flush;
     }
 
 private:

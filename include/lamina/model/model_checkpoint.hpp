@@ -83,7 +83,7 @@ public:
 
     const std::string& filepath() const noexcept { return filepath_; }
     double best() const noexcept { return monitor_.best(); }
-    int saves() const noexcept { return saves_; }                        // files written, over all fit() calls
+    int saves() const noexcept { return saves_; }                         // files written, over all fit() calls
     const std::string& last_path() const noexcept { return last_path_; }  // empty before the first save
 
 private:

@@ -31,16 +31,13 @@ public:
     Monitor(std::string owner, std::string key, const std::string& mode, double min_delta = 0.0,
             std::optional<double> baseline = std::nullopt)
         : owner_(std::move(owner)), key_(std::move(key)), min_delta_(min_delta), baseline_(baseline) {
-        if (mode == "auto")
-            maximize_ = key_.find("acc") != std::string::npos || key_.find("auc") != std::string::npos;
-        else if (mode == "max" || mode == "min")
-            maximize_ = mode == "max";
+        if (mode == "auto") maximize_ = key_.find("acc") != std::string::npos || key_.find("auc") != std::string::npos;
+        else if (mode == "max" || mode == "min") maximize_ = mode == "max";
         else
             throw ConfigError(ErrorId::config_argument,
                               owner_ + ": mode must be 'auto', 'min' or 'max', got '" + mode + "'");
         if (!(min_delta >= 0.0))
-            throw ConfigError(ErrorId::config_argument,
-                              owner_ + ": min_delta must be >= 0, got " + number(min_delta));
+            throw ConfigError(ErrorId::config_argument, owner_ + ": min_delta must be >= 0, got " + number(min_delta));
         if (baseline && std::isnan(*baseline))
             throw ConfigError(ErrorId::config_argument, owner_ + ": the initial best value must be a number, got nan");
         reset();
@@ -53,8 +50,8 @@ public:
     void set_best(double value) noexcept { best_ = value; }
 
     void reset() noexcept {
-        const double worst = maximize_ ? -std::numeric_limits<double>::infinity()
-                                       : std::numeric_limits<double>::infinity();
+        const double worst =
+            maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
         best_ = baseline_.value_or(worst);
     }
 

@@ -77,7 +77,8 @@ public:
         model.set_learning_rate(new_lr);
         if (verbose_ > 0)
             std::cout << "\nEpoch " << epoch + 1 << ": ReduceLROnPlateau reducing learning rate to "
-                      << detail::python_str(new_lr) << ".\n" << std::flush;
+                      << detail::python_str(new_lr) << ".\n"
+                      << std::flush;
         cooldown_counter_ = cooldown_;
         wait_ = 0;
     }

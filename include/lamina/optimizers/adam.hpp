@@ -35,7 +35,8 @@ protected:
     void update(Param<T, Device>& p) override {
         // Bias correction folded into the step size, computed in double once per step.
         const double t = double(this->iterations());
-        const double alpha = this->learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
+        const double alpha =
+            this->learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
         backend::adam_update(Device{}, p.value, p.grad, p.slots[0], p.slots[1], amsgrad_ ? &p.slots[2] : nullptr,
                              T(alpha), T(1.0 - beta_1_), T(1.0 - beta_2_), T(epsilon_));
     }

@@ -38,7 +38,8 @@ OptimizerPtr<T, Device> make_optimizer(const std::string& name,
                     *target = value;
                     known = true;
                 }
-            if (!known) throw ConfigError(ErrorId::config_argument, "optimizer " + name + ": unknown setting '" + key + "'");
+            if (!known)
+                throw ConfigError(ErrorId::config_argument, "optimizer " + name + ": unknown setting '" + key + "'");
         }
     };
     if (name == "SGD") {
@@ -51,16 +52,22 @@ OptimizerPtr<T, Device> make_optimizer(const std::string& name,
     if (name == "Adam") {
         Adam o;
         double amsgrad = 0;
-        apply({{"learning_rate", &o.learning_rate}, {"beta_1", &o.beta_1}, {"beta_2", &o.beta_2},
-               {"epsilon", &o.epsilon}, {"amsgrad", &amsgrad}});
+        apply({{"learning_rate", &o.learning_rate},
+               {"beta_1", &o.beta_1},
+               {"beta_2", &o.beta_2},
+               {"epsilon", &o.epsilon},
+               {"amsgrad", &amsgrad}});
         o.amsgrad = amsgrad != 0.0;
         return o.make<T, Device>();
     }
     if (name == "RMSprop") {
         RMSprop o;
         double centered = 0;
-        apply({{"learning_rate", &o.learning_rate}, {"rho", &o.rho}, {"momentum", &o.momentum},
-               {"epsilon", &o.epsilon}, {"centered", &centered}});
+        apply({{"learning_rate", &o.learning_rate},
+               {"rho", &o.rho},
+               {"momentum", &o.momentum},
+               {"epsilon", &o.epsilon},
+               {"centered", &centered}});
         o.centered = centered != 0.0;
         return o.make<T, Device>();
     }

@@ -89,8 +89,7 @@ void gemm_colmajor(Index rows, Index cols, Index depth, T alpha, const T* lhs, I
     constexpr bool lhs_col = LhsOrder == Eigen::ColMajor, rhs_col = RhsOrder == Eigen::ColMajor;
     const int threads = gemm_threads(rows, cols, depth);
     if (threads == 1) {
-        gemm_serial<T, LhsOrder, RhsOrder>(rows, cols, depth, alpha, lhs, lhs_stride, rhs, rhs_stride, res,
-                                           res_stride);
+        gemm_serial<T, LhsOrder, RhsOrder>(rows, cols, depth, alpha, lhs, lhs_stride, rhs, rhs_stride, res, res_stride);
         return;
     }
     const bool split_rows = rows >= cols;
@@ -118,8 +117,7 @@ void gemm_colmajor(Index rows, Index cols, Index depth, T alpha, const T* lhs, I
 }  // namespace detail
 
 template <class T>
-void gemm(Cpu, bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, const T* b, T beta,
-          T* c) {
+void gemm(Cpu, bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, const T* b, T beta, T* c) {
     using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
     using ConstMap = Eigen::Map<const RowMatrix>;
     if (m == 0 || n == 0) return;

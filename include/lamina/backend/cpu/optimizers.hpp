@@ -74,8 +74,8 @@ void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>&
 // inc = lr g / sqrt(d + eps);  momentum > 0: mom = momentum mom + inc, w -= mom;  else w -= inc
 // 1 - rho comes from the caller, computed in double (as adam_update's 1 - b).
 template <class T>
-void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<T>* mg, Tensor<T>* mom, T lr,
-                    T rho, T one_minus_rho, T momentum, T epsilon) {
+void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<T>* mg, Tensor<T>* mom, T lr, T rho,
+                    T one_minus_rho, T momentum, T epsilon) {
     parallel_ranges(w.size(), [&](Index b, Index e) {
         const auto ga = detail::segment(g, b, e);
         auto va = detail::segment(v, b, e);

@@ -48,42 +48,46 @@
 
 // Every macro stb_image.h tests or defines (stb 2.27, Debian libstb-dev
 // 0.0~git20220908); a newer stb defining more only leaks those to later code.
-#define LAMINA_STBI_MACROS(X)                                                                                        \
-    X(STBI_INCLUDE_STB_IMAGE_H) X(STB_IMAGE_IMPLEMENTATION) X(STB_IMAGE_STATIC) X(STBIDEF) X(STBI_EXTERN)   \
-    X(STBI_ASSERT) X(STBI_MALLOC) X(STBI_FREE) X(STBI_REALLOC) X(STBI_REALLOC_SIZED)                         \
-    X(STBI_MAX_DIMENSIONS) X(STBI_VERSION) X(STBI_NOTUSED) X(STBI_HAS_LROTL) X(STBI_SIMD_ALIGN)             \
-    X(STBI_SSE2) X(STBI_NEON) X(STBI_NO_SIMD) X(STBI_MINGW_ENABLE_SSE2) X(STBI_THREAD_LOCAL)                \
-    X(STBI_NO_THREAD_LOCALS) X(STBI_NO_STDIO) X(STBI_NO_LINEAR) X(STBI_NO_FAILURE_STRINGS)                     \
-    X(STBI_FAILURE_USERMSG) X(STBI_WINDOWS_UTF8) X(STBI_SUPPORT_ZLIB) X(STBI_NO_ZLIB) X(STBI_NO_JPEG)       \
-    X(STBI_NO_PNG) X(STBI_NO_BMP) X(STBI_NO_PSD) X(STBI_NO_TGA) X(STBI_NO_GIF) X(STBI_NO_HDR)             \
-    X(STBI_NO_PIC) X(STBI_NO_PNM) X(STBI_ONLY_JPEG) X(STBI_ONLY_PNG) X(STBI_ONLY_BMP) X(STBI_ONLY_PSD)     \
-    X(STBI_ONLY_TGA) X(STBI_ONLY_GIF) X(STBI_ONLY_HDR) X(STBI_ONLY_PIC) X(STBI_ONLY_PNM)                    \
-    X(STBI_ONLY_ZLIB) X(STBI__X64_TARGET) X(STBI__X86_TARGET) X(STBI__BYTECAST) X(STBI__CASE)              \
-    X(STBI__COMBO) X(STBI__HDR_BUFLEN) X(STBI__IDCT_1D) X(STBI__MARKER_none) X(STBI__PNG_TYPE)              \
-    X(STBI__RESTART) X(STBI__ZFAST_BITS) X(STBI__ZFAST_MASK) X(STBI__ZNSYMS) X(FAST_BITS)                   \
-    X(dct_bfly32o) X(dct_const) X(dct_interleave16) X(dct_interleave8) X(dct_long_mac) X(dct_long_mul)   \
-    X(dct_pass) X(dct_rot) X(dct_trn16) X(dct_trn32) X(dct_trn64) X(dct_trn8_16) X(dct_trn8_32)         \
-    X(dct_trn8_8) X(dct_wadd) X(dct_widen) X(dct_wsub) X(stbi__DNL) X(stbi__EOI) X(stbi__SOF)           \
-    X(stbi__SOF_progressive) X(stbi__SOI) X(stbi__SOS) X(stbi__de_iphone_flag) X(stbi__div16)               \
-    X(stbi__div4) X(stbi__err) X(stbi__errpf) X(stbi__errpuc) X(stbi__f2f) X(stbi__float2fixed)           \
-    X(stbi__float2int) X(stbi__fsh) X(stbi__unpremultiply_on_load) X(stbi__vertically_flip_on_load)           \
+// clang-format off
+#define LAMINA_STBI_MACROS(X) \
+    X(STBI_INCLUDE_STB_IMAGE_H) X(STB_IMAGE_IMPLEMENTATION) X(STB_IMAGE_STATIC) X(STBIDEF) X(STBI_EXTERN) \
+    X(STBI_ASSERT) X(STBI_MALLOC) X(STBI_FREE) X(STBI_REALLOC) X(STBI_REALLOC_SIZED) \
+    X(STBI_MAX_DIMENSIONS) X(STBI_VERSION) X(STBI_NOTUSED) X(STBI_HAS_LROTL) X(STBI_SIMD_ALIGN) \
+    X(STBI_SSE2) X(STBI_NEON) X(STBI_NO_SIMD) X(STBI_MINGW_ENABLE_SSE2) X(STBI_THREAD_LOCAL) \
+    X(STBI_NO_THREAD_LOCALS) X(STBI_NO_STDIO) X(STBI_NO_LINEAR) X(STBI_NO_FAILURE_STRINGS) \
+    X(STBI_FAILURE_USERMSG) X(STBI_WINDOWS_UTF8) X(STBI_SUPPORT_ZLIB) X(STBI_NO_ZLIB) X(STBI_NO_JPEG) \
+    X(STBI_NO_PNG) X(STBI_NO_BMP) X(STBI_NO_PSD) X(STBI_NO_TGA) X(STBI_NO_GIF) X(STBI_NO_HDR) \
+    X(STBI_NO_PIC) X(STBI_NO_PNM) X(STBI_ONLY_JPEG) X(STBI_ONLY_PNG) X(STBI_ONLY_BMP) X(STBI_ONLY_PSD) \
+    X(STBI_ONLY_TGA) X(STBI_ONLY_GIF) X(STBI_ONLY_HDR) X(STBI_ONLY_PIC) X(STBI_ONLY_PNM) \
+    X(STBI_ONLY_ZLIB) X(STBI__X64_TARGET) X(STBI__X86_TARGET) X(STBI__BYTECAST) X(STBI__CASE) \
+    X(STBI__COMBO) X(STBI__HDR_BUFLEN) X(STBI__IDCT_1D) X(STBI__MARKER_none) X(STBI__PNG_TYPE) \
+    X(STBI__RESTART) X(STBI__ZFAST_BITS) X(STBI__ZFAST_MASK) X(STBI__ZNSYMS) X(FAST_BITS) \
+    X(dct_bfly32o) X(dct_const) X(dct_interleave16) X(dct_interleave8) X(dct_long_mac) X(dct_long_mul) \
+    X(dct_pass) X(dct_rot) X(dct_trn16) X(dct_trn32) X(dct_trn64) X(dct_trn8_16) X(dct_trn8_32) \
+    X(dct_trn8_8) X(dct_wadd) X(dct_widen) X(dct_wsub) X(stbi__DNL) X(stbi__EOI) X(stbi__SOF) \
+    X(stbi__SOF_progressive) X(stbi__SOI) X(stbi__SOS) X(stbi__de_iphone_flag) X(stbi__div16) \
+    X(stbi__div4) X(stbi__err) X(stbi__errpf) X(stbi__errpuc) X(stbi__f2f) X(stbi__float2fixed) \
+    X(stbi__float2int) X(stbi__fsh) X(stbi__unpremultiply_on_load) X(stbi__vertically_flip_on_load) \
     X(stbi_inline) X(stbi_lrot)
+// clang-format on
 
 // stb's public functions (declared extern "C"), renamed so that their C
 // names cannot meet the program's.
-#define LAMINA_STBI_NAMES(X)                                                                                          \
-    X(stbi_convert_iphone_png_to_rgb) X(stbi_convert_iphone_png_to_rgb_thread) X(stbi_convert_wchar_to_utf8)        \
-    X(stbi_failure_reason) X(stbi_hdr_to_ldr_gamma) X(stbi_hdr_to_ldr_scale) X(stbi_image_free) X(stbi_info)        \
-    X(stbi_info_from_callbacks) X(stbi_info_from_file) X(stbi_info_from_memory) X(stbi_is_16_bit)                    \
-    X(stbi_is_16_bit_from_callbacks) X(stbi_is_16_bit_from_file) X(stbi_is_16_bit_from_memory) X(stbi_is_hdr)       \
-    X(stbi_is_hdr_from_callbacks) X(stbi_is_hdr_from_file) X(stbi_is_hdr_from_memory) X(stbi_ldr_to_hdr_gamma)      \
+// clang-format off
+#define LAMINA_STBI_NAMES(X) \
+    X(stbi_convert_iphone_png_to_rgb) X(stbi_convert_iphone_png_to_rgb_thread) X(stbi_convert_wchar_to_utf8) \
+    X(stbi_failure_reason) X(stbi_hdr_to_ldr_gamma) X(stbi_hdr_to_ldr_scale) X(stbi_image_free) X(stbi_info) \
+    X(stbi_info_from_callbacks) X(stbi_info_from_file) X(stbi_info_from_memory) X(stbi_is_16_bit) \
+    X(stbi_is_16_bit_from_callbacks) X(stbi_is_16_bit_from_file) X(stbi_is_16_bit_from_memory) X(stbi_is_hdr) \
+    X(stbi_is_hdr_from_callbacks) X(stbi_is_hdr_from_file) X(stbi_is_hdr_from_memory) X(stbi_ldr_to_hdr_gamma) \
     X(stbi_ldr_to_hdr_scale) X(stbi_load) X(stbi_load_16) X(stbi_load_16_from_callbacks) X(stbi_load_16_from_memory) \
-    X(stbi_load_from_callbacks) X(stbi_load_from_file) X(stbi_load_from_file_16) X(stbi_load_from_memory)            \
-    X(stbi_load_gif_from_memory) X(stbi_loadf) X(stbi_loadf_from_callbacks) X(stbi_loadf_from_file)                  \
-    X(stbi_loadf_from_memory) X(stbi_set_flip_vertically_on_load) X(stbi_set_flip_vertically_on_load_thread)         \
-    X(stbi_set_unpremultiply_on_load) X(stbi_set_unpremultiply_on_load_thread) X(stbi_zlib_decode_buffer)            \
-    X(stbi_zlib_decode_malloc) X(stbi_zlib_decode_malloc_guesssize) X(stbi_zlib_decode_malloc_guesssize_headerflag)  \
+    X(stbi_load_from_callbacks) X(stbi_load_from_file) X(stbi_load_from_file_16) X(stbi_load_from_memory) \
+    X(stbi_load_gif_from_memory) X(stbi_loadf) X(stbi_loadf_from_callbacks) X(stbi_loadf_from_file) \
+    X(stbi_loadf_from_memory) X(stbi_set_flip_vertically_on_load) X(stbi_set_flip_vertically_on_load_thread) \
+    X(stbi_set_unpremultiply_on_load) X(stbi_set_unpremultiply_on_load_thread) X(stbi_zlib_decode_buffer) \
+    X(stbi_zlib_decode_malloc) X(stbi_zlib_decode_malloc_guesssize) X(stbi_zlib_decode_malloc_guesssize_headerflag) \
     X(stbi_zlib_decode_noheader_buffer) X(stbi_zlib_decode_noheader_malloc)
+// clang-format on
 
 #define LAMINA_STBI_PRAGMA(x) _Pragma(#x)
 #define LAMINA_STBI_PUSH(name) LAMINA_STBI_PRAGMA(push_macro(#name))

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 // Every macro stb_image_write.h tests or defines (v1.16).
+// clang-format off
 #define LAMINA_STBIW_MACROS(X) \
     X(INCLUDE_STB_IMAGE_WRITE_H) X(STBIWDEF) X(STBIW_ASSERT) X(STBIW_CRC32) X(STBIW_EXTERN) X(STBIW_FREE) \
     X(STBIW_MALLOC) X(STBIW_MEMMOVE) X(STBIW_REALLOC) X(STBIW_REALLOC_SIZED) X(STBIW_UCHAR) \
@@ -27,6 +28,7 @@
     X(stbiw__sbn) X(stbiw__sbneedgrow) X(stbiw__sbpush) X(stbiw__sbraw) X(stbiw__wp32) X(stbiw__wpng4) \
     X(stbiw__wptag) X(stbiw__zlib_add) X(stbiw__zlib_flush) X(stbiw__zlib_huff) X(stbiw__zlib_huff1) \
     X(stbiw__zlib_huff2) X(stbiw__zlib_huff3) X(stbiw__zlib_huff4) X(stbiw__zlib_huffa) X(stbiw__zlib_huffb)
+// clang-format on
 
 #define LAMINA_STBIW_PRAGMA(x) _Pragma(#x)
 #define LAMINA_STBIW_PUSH(name) LAMINA_STBIW_PRAGMA(push_macro(#name))
@@ -83,7 +85,10 @@ static inline unsigned char* zlib_compress(unsigned char* data, int data_len, in
     uLongf size = compressBound(static_cast<uLong>(data_len));
     auto* out = static_cast<unsigned char*>(malloc(size));
     if (!out) return nullptr;
-    if (compress2(out, &size, data, static_cast<uLong>(data_len), quality < 1 ? 1 : quality > 9 ? 9 : quality) != Z_OK) {
+    if (compress2(out, &size, data, static_cast<uLong>(data_len),
+                  quality < 1   ? 1
+                  : quality > 9 ? 9
+                                : quality) != Z_OK) {
         free(out);
         return nullptr;
     }
