@@ -10,3 +10,8 @@ extern "C" const char* __ubsan_default_options() { return "print_stacktrace=1"; 
 // OpenMP's synchronisation to TSan, and libomp's own uninstrumented code must
 // then be left out of the race detection (Archer warns on every run without it).
 extern "C" const char* __tsan_default_options() { return "ignore_noninstrumented_modules=1"; }
+
+// lamina turns an allocation the system refuses into a lamina::Error
+// (config_memory) naming the layer, and tests that it does: ASan must return
+// null for a too-large request as malloc does, instead of aborting.
+extern "C" const char* __asan_default_options() { return "allocator_may_return_null=1"; }
