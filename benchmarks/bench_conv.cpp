@@ -86,7 +86,7 @@ void BM_conv2_gemm_eigen_threads(benchmark::State& state) {
     const Index m = 64, k = 288, n = batch * 121;
     Tensor<float> w(Shape{m, k}, 0.01f), cols(Shape{k, n}, 0.5f), out(Shape{m, n});
     for (auto _ : state) {
-        backend::gemm(Cpu{}, false, false, m, n, k, 1.0f, w.data(), cols.data(), 0.0f, out.data());
+        Backend<Cpu>::gemm(false, false, m, n, k, 1.0f, w.data(), cols.data(), 0.0f, out.data());
         benchmark::DoNotOptimize(out.data());
     }
     state.counters["GFLOP/s"] =

@@ -77,7 +77,7 @@ void BM_mlp300_epoch(benchmark::State& state) {
 void BM_dense512_forward_gemm(benchmark::State& state) {
     Tensor<float> x(Shape{128, 784}, 0.5f), w(Shape{784, 512}, 0.01f), y(Shape{128, 512});
     for (auto _ : state) {
-        backend::gemm(Cpu{}, false, false, 128, 512, 784, 1.0f, x.data(), w.data(), 0.0f, y.data());
+        Backend<Cpu>::gemm(false, false, 128, 512, 784, 1.0f, x.data(), w.data(), 0.0f, y.data());
         benchmark::DoNotOptimize(y.data());
     }
     state.counters["GFLOP/s"] =
@@ -87,7 +87,7 @@ void BM_dense512_forward_gemm(benchmark::State& state) {
 void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
     Tensor<float> x(Shape{128, 784}, 0.5f), dz(Shape{128, 512}, 0.01f), dw(Shape{784, 512}, 0.0f);
     for (auto _ : state) {
-        backend::gemm(Cpu{}, true, false, 784, 512, 128, 1.0f, x.data(), dz.data(), 1.0f, dw.data());
+        Backend<Cpu>::gemm(true, false, 784, 512, 128, 1.0f, x.data(), dz.data(), 1.0f, dw.data());
         benchmark::DoNotOptimize(dw.data());
     }
     state.counters["GFLOP/s"] =
@@ -95,7 +95,7 @@ void BM_dense512_weight_gradient_gemm(benchmark::State& state) {
 }
 
 // The same two products as Eigen expressions on row-major maps (Eigen's own
-// threading and packing buffers): what backend::gemm replaced, kept as its
+// threading and packing buffers): what Backend<Cpu>::gemm replaced, kept as its
 // yardstick.
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
@@ -127,7 +127,7 @@ void BM_lamina_gemm_square(benchmark::State& state) {
     const Index n = state.range(0);
     Tensor<float> a(Shape{n, n}, 1.0f), b(Shape{n, n}, 0.5f), c(Shape{n, n});
     for (auto _ : state) {
-        backend::gemm(Cpu{}, false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
+        Backend<Cpu>::gemm(false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data());
         benchmark::DoNotOptimize(c.data());
     }
     state.counters["GFLOP/s"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n) / 1e9,

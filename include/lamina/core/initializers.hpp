@@ -5,6 +5,7 @@
 // he_normal draws from a truncated normal as Keras does).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -37,12 +38,14 @@ inline Initializer initializer_from_string(const std::string& name) {
                           "' (known: glorot_uniform, glorot_normal, he_normal, he_uniform, zeros, ones)");
 }
 
+// Host values; a device's backend initialises its tensors from these
+// (Backend<Device>::initialize), so every device draws the same weights.
 template <class T>
-void initialize(Tensor<T>& w, Initializer init, Index fan_in, Index fan_out, Rng& rng) {
+void initialize(TensorView<T, Cpu> w, Initializer init, Index fan_in, Index fan_out, Rng& rng) {
     const double in = static_cast<double>(fan_in), out = static_cast<double>(fan_out);
     switch (init) {
-        case Initializer::Zeros: w.fill(T(0)); return;
-        case Initializer::Ones: w.fill(T(1)); return;
+        case Initializer::Zeros: std::fill(w.data(), w.data() + w.size(), T(0)); return;
+        case Initializer::Ones: std::fill(w.data(), w.data() + w.size(), T(1)); return;
         case Initializer::GlorotUniform: {
             const double limit = std::sqrt(6.0 / (in + out));
             for (T& v : w) v = static_cast<T>(rng.uniform(-limit, limit));
@@ -65,6 +68,11 @@ void initialize(Tensor<T>& w, Initializer init, Index fan_in, Index fan_out, Rng
             return;
         }
     }
+}
+
+template <class T>
+void initialize(Tensor<T>& w, Initializer init, Index fan_in, Index fan_out, Rng& rng) {
+    initialize(w.view(), init, fan_in, fan_out, rng);
 }
 
 }  // namespace lamina

@@ -25,6 +25,7 @@
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/shape.hpp"
+#include "lamina/core/tensor_view.hpp"
 
 namespace lamina {
 
@@ -183,6 +184,11 @@ public:
     void set_zero() {
         if (size() > 0) std::memset(data(), 0, static_cast<std::size_t>(size()) * sizeof(T));
     }
+
+    // Non-owning views, what backend operations take (tensor_view.hpp).
+    TensorView<T, Cpu> view() noexcept { return {data(), shape_}; }
+    TensorView<const T, Cpu> view() const noexcept { return {data(), shape_}; }
+    TensorView<const T, Cpu> cview() const noexcept { return view(); }  // read-only, from a mutable tensor
 
     // (batch, features) row-major view: the shape every Dense kernel wants.
     MatrixMap matrix() noexcept { return MatrixMap(data(), rows(), cols()); }

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include "lamina/backend/cpu/elementwise.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/core/activation_kind.hpp"
 #include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
@@ -31,12 +31,12 @@ public:
     }
     void infer(const TensorType& x, TensorType& y) const override {
         y = x;
-        backend::activation_forward(Device{}, kind_, y);
+        Backend<Device>::activation_forward(kind_, y.view());
     }
     void backward(const TensorType&, const TensorType& y, const TensorType& dy, TensorType* dx) override {
         if (!dx) return;
         if (logit_gradient_) *dx = dy;
-        else backend::activation_backward(Device{}, kind_, y, dy, *dx);
+        else Backend<Device>::activation_backward(kind_, y.view(), dy.view(), dx->view());
     }
     bool set_logit_gradient(bool enable) override {
         logit_gradient_ = enable && kind_ == ActivationKind::Softmax;

@@ -9,8 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "lamina/backend/cpu/elementwise.hpp"
-#include "lamina/backend/cpu/gemm.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/core/initializers.hpp"
 #include "lamina/layers/activation.hpp"
 #include "lamina/layers/config_reader.hpp"
@@ -45,12 +44,12 @@ public:
         const Index in = input[0];
         kernel_.value.resize(Shape{in, units_});
         kernel_.grad.resize(Shape{in, units_});
-        initialize(kernel_.value, kernel_init_, in, units_, rng);
+        Backend<Device>::initialize(kernel_.value.view(), kernel_init_, in, units_, rng);
         kernel_.grad.set_zero();
         if (use_bias_) {
             bias_.value.resize(Shape{units_});
             bias_.grad.resize(Shape{units_});
-            initialize(bias_.value, bias_init_, in, units_, rng);
+            Backend<Device>::initialize(bias_.value.view(), bias_init_, in, units_, rng);
             bias_.grad.set_zero();
         }
         return this->finish_build(input, Shape{units_});
@@ -62,9 +61,9 @@ public:
 
     void infer(const TensorType& x, TensorType& y) const override {
         const Index batch = x.rows(), in = this->input_shape()[0];
-        backend::gemm(Device{}, false, false, batch, units_, in, T(1), x.data(), kernel_.value.data(), T(0), y.data());
-        if (use_bias_) backend::add_bias_rows(Device{}, y, bias_.value);
-        backend::activation_forward(Device{}, activation_, y);
+        Backend<Device>::gemm(false, false, batch, units_, in, T(1), x.data(), kernel_.value.data(), T(0), y.data());
+        if (use_bias_) Backend<Device>::add_bias_rows(y.view(), bias_.value.view());
+        Backend<Device>::activation_forward(activation_, y.view());
     }
 
     void backward(const TensorType& x, const TensorType& y, const TensorType& dy, TensorType* dx) override {
@@ -72,16 +71,16 @@ public:
         const TensorType* dz = &dy;
         if (activation_ != ActivationKind::Linear && !logit_gradient_) {
             dz_.resize(dy.shape());
-            backend::activation_backward(Device{}, activation_, y, dy, dz_);
+            Backend<Device>::activation_backward(activation_, y.view(), dy.view(), dz_.view());
             dz = &dz_;
         }
         // dW (in, units) += x^T (in, batch) . dz (batch, units)
-        backend::gemm(Device{}, true, false, in, units_, batch, T(1), x.data(), dz->data(), T(1), kernel_.grad.data());
-        if (use_bias_) backend::accumulate_column_sums(Device{}, *dz, bias_.grad);
+        Backend<Device>::gemm(true, false, in, units_, batch, T(1), x.data(), dz->data(), T(1), kernel_.grad.data());
+        if (use_bias_) Backend<Device>::accumulate_column_sums(dz->view(), bias_.grad.view());
         // dx (batch, in) = dz (batch, units) . W^T (units, in)
         if (dx)
-            backend::gemm(Device{}, false, true, batch, in, units_, T(1), dz->data(), kernel_.value.data(), T(0),
-                          dx->data());
+            Backend<Device>::gemm(false, true, batch, in, units_, T(1), dz->data(), kernel_.value.data(), T(0),
+                                  dx->data());
     }
 
     std::vector<Param<T, Device>*> params() override {

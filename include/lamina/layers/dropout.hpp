@@ -9,8 +9,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "lamina/backend/backend.hpp"
 #include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
@@ -42,28 +44,12 @@ public:
         }
         active_ = true;
         mask_.resize(x.shape());
-        const T scale = T(1) / T(1 - rate_);
-        // 32 random bits per element, two elements per draw: the threshold
-        // test is exact to 2.3e-10, and the branch-free select keeps an
-        // unpredictable keep/drop from stalling the loop (one draw and a
-        // compare-and-branch per element was three times slower,
-        // docs/performance.md).
-        const std::uint64_t threshold = static_cast<std::uint64_t>(rate_ * 4294967296.0);
-        T* m = mask_.data();
-        const Index n = mask_.size();
-        Index i = 0;
-        for (; i + 1 < n; i += 2) {
-            const std::uint64_t r = rng_.next_u64();
-            m[i] = scale * T((r & 0xffffffffu) >= threshold);
-            m[i + 1] = scale * T((r >> 32) >= threshold);
-        }
-        if (i < n) m[i] = scale * T((rng_.next_u64() >> 32) >= threshold);
-        y.array() = x.array() * mask_.array();
+        Backend<Device>::dropout_forward(rng_, rate_, x.view(), mask_.view(), y.view());
     }
 
     void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
         if (!dx) return;
-        if (active_) dx->array() = dy.array() * mask_.array();
+        if (active_) Backend<Device>::multiply(dy.view(), mask_.cview(), dx->view());
         else *dx = dy;
     }
 

@@ -4,9 +4,9 @@
 // Keras uses for its channels-last input, here for lamina's NCHW); no params.
 #pragma once
 
-#include <cstring>
 #include <string>
 
+#include "lamina/backend/backend.hpp"
 #include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
@@ -23,11 +23,9 @@ public:
                              this->who() + ": needs samples of rank >= 1, got " + input.keras_str());
         return this->finish_build(input, Shape{input.size()});
     }
-    void infer(const TensorType& x, TensorType& y) const override {
-        std::memcpy(y.data(), x.data(), static_cast<std::size_t>(x.size()) * sizeof(T));
-    }
+    void infer(const TensorType& x, TensorType& y) const override { Backend<Device>::copy(x.view(), y.view()); }
     void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
-        if (dx) std::memcpy(dx->data(), dy.data(), static_cast<std::size_t>(dy.size()) * sizeof(T));
+        if (dx) Backend<Device>::copy(dy.view(), dx->view());
     }
 };
 

@@ -7,8 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "lamina/backend/cpu/parallel.hpp"
-#include "lamina/core/eigen.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/layer.hpp"
 
@@ -30,21 +29,11 @@ public:
     }
 
     void infer(const TensorType& x, TensorType& y) const override {
-        backend::parallel_blocks(y.size(), [&](int, Index begin, Index end) {
-            for (Index p = begin; p < end; ++p) {
-                // Eigen's sum runs in SIMD lanes; a scalar loop waits on each add.
-                const T sum = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x.data() + p * plane_, plane_).sum();
-                y[p] = sum / T(plane_);
-            }
-        });
+        Backend<Device>::global_average_pool_forward(plane_, x.view(), y.view());
     }
 
     void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
-        if (!dx) return;
-        backend::parallel_blocks(dy.size(), [&](int, Index begin, Index end) {
-            for (Index p = begin; p < end; ++p)
-                std::fill(dx->data() + p * plane_, dx->data() + (p + 1) * plane_, dy[p] / T(plane_));
-        });
+        if (dx) Backend<Device>::global_average_pool_backward(plane_, dy.view(), dx->view());
     }
 
 private:

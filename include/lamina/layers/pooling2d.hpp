@@ -15,8 +15,7 @@
 #include <optional>
 #include <string>
 
-#include "lamina/backend/cpu/parallel.hpp"
-#include "lamina/backend/cpu/pooling.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/core/pool_kind.hpp"
 #include "lamina/core/window.hpp"
 #include "lamina/layers/config_reader.hpp"
@@ -40,18 +39,11 @@ public:
     }
 
     void infer(const TensorType& x, TensorType& y) const override {
-        backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
-            backend::pool_forward(kind_, g_, x.data() + begin * g_.in_plane(), end - begin,
-                                  y.data() + begin * g_.out_plane());
-        });
+        Backend<Device>::pool2d_forward(kind_, g_, x.view(), y.view());
     }
 
     void backward(const TensorType& x, const TensorType& y, const TensorType& dy, TensorType* dx) override {
-        if (!dx) return;
-        backend::parallel_blocks(x.rows() * g_.channels, [&](int, Index begin, Index end) {
-            backend::pool_backward(kind_, g_, x.data() + begin * g_.in_plane(), y.data() + begin * g_.out_plane(),
-                                   dy.data() + begin * g_.out_plane(), end - begin, dx->data() + begin * g_.in_plane());
-        });
+        if (dx) Backend<Device>::pool2d_backward(kind_, g_, x.view(), y.view(), dy.view(), dx->view());
     }
 
     LayerConfig config() const override {

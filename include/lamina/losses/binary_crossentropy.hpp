@@ -6,7 +6,7 @@
 // 0 on logits).
 #pragma once
 
-#include "lamina/backend/cpu/losses.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/losses/loss.hpp"
 
 namespace lamina {
@@ -21,7 +21,7 @@ public:
     std::vector<std::pair<std::string, double>> config() const override {
         return {{"from_logits", from_logits_ ? 1.0 : 0.0}};
     }
-    void check_targets(const Shape& output, const TensorType& targets) const override {
+    void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const override {
         detail::check_target_rows(name(), output, targets);
         for (Index i = 0; i < targets.size(); ++i)
             if (!(targets[i] >= T(0) && targets[i] <= T(1)))
@@ -29,7 +29,8 @@ public:
                                                              " at index " + std::to_string(i) + " is outside [0, 1]");
     }
     T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        return backend::binary_cross_entropy(Device{}, pred, target, from_logits_, grad, detail::prob_epsilon);
+        return Backend<Device>::binary_cross_entropy(pred.view(), target.view(), from_logits_,
+                                                     grad ? grad->data() : nullptr, detail::prob_epsilon);
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::Binary; }
     bool from_logits() const noexcept { return from_logits_; }

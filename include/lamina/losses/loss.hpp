@@ -12,14 +12,12 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/core/accuracy_kind.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/tensor.hpp"
 
 namespace lamina {
-
-// Which accuracy metric Keras's "accuracy" resolves to for this loss.
-enum class AccuracyKind { SparseCategorical, Categorical, Binary, None };
 
 template <class T, class Device = Cpu>
 class Loss {
@@ -31,8 +29,8 @@ public:
     virtual std::string name() const = 0;
     // Settings as (key, value) numbers, for model files: {"from_logits", 1}.
     virtual std::vector<std::pair<std::string, double>> config() const { return {}; }
-    // output: the model's per-sample output shape; targets: all of y.
-    virtual void check_targets(const Shape& output, const TensorType& targets) const = 0;
+    // output: the model's per-sample output shape; targets: all of y, on the host.
+    virtual void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const = 0;
     virtual T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const = 0;
     virtual AccuracyKind accuracy_kind() const = 0;
     // Per-sample shape the targets must have, given the model's output shape.

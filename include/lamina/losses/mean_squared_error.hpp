@@ -4,7 +4,7 @@
 // squared differences over all elements. No accuracy metric.
 #pragma once
 
-#include "lamina/backend/cpu/losses.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/losses/loss.hpp"
 
 namespace lamina {
@@ -14,11 +14,11 @@ class MeanSquaredErrorLoss : public Loss<T, Device> {
 public:
     using typename Loss<T, Device>::TensorType;
     std::string name() const override { return "mean_squared_error"; }
-    void check_targets(const Shape& output, const TensorType& targets) const override {
+    void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const override {
         detail::check_target_rows(name(), output, targets);
     }
     T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        return backend::mean_squared_error(Device{}, pred, target, grad);
+        return Backend<Device>::mean_squared_error(pred.view(), target.view(), grad ? grad->data() : nullptr);
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::None; }
 };

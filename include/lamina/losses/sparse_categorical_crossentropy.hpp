@@ -6,7 +6,7 @@
 // sparse categorical accuracy.
 #pragma once
 
-#include "lamina/backend/cpu/losses.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/losses/loss.hpp"
 
 namespace lamina {
@@ -22,21 +22,24 @@ public:
         return {{"from_logits", from_logits_ ? 1.0 : 0.0}};
     }
     Shape target_shape(const Shape&) const override { return Shape{}; }
-    void check_targets(const Shape& output, const TensorType& targets) const override {
+    void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const override {
         detail::require_output_rank1(name(), output);
         detail::check_target_rows(name(), Shape{}, targets);
         detail::check_class_ids(name(), targets, output[0]);
     }
     T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        if (from_logits_) return backend::sparse_softmax_cross_entropy(Device{}, pred, target, grad);
-        return backend::probability_cross_entropy(Device{}, pred, static_cast<const T*>(nullptr), true, target, grad,
-                                                  detail::prob_epsilon);
+        if (from_logits_)
+            return Backend<Device>::sparse_softmax_cross_entropy(pred.view(), target.view(),
+                                                                 grad ? grad->data() : nullptr);
+        return Backend<Device>::probability_cross_entropy(pred.view(), static_cast<const T*>(nullptr), true,
+                                                          target.view(), grad ? grad->data() : nullptr,
+                                                          detail::prob_epsilon);
     }
     bool supports_logit_gradient() const override { return !from_logits_; }
     bool logit_gradient(const TensorType& probs, const TensorType& target, TensorType& grad) const override {
         if (from_logits_) return false;
-        backend::softmax_logit_gradient(Device{}, probs, static_cast<const T*>(nullptr), true, target, grad,
-                                        detail::prob_epsilon);
+        Backend<Device>::softmax_logit_gradient(probs.view(), static_cast<const T*>(nullptr), true, target.view(),
+                                                grad.view(), detail::prob_epsilon);
         return true;
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::SparseCategorical; }

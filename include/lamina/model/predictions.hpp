@@ -7,9 +7,8 @@
 
 #include <cstdint>
 
-#include "lamina/backend/cpu/elementwise.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/core/tensor.hpp"
-#include "lamina/model/metrics.hpp"
 
 namespace lamina {
 
@@ -17,7 +16,7 @@ template <class T>
 Tensor<T> softmax(const Tensor<T>& logits) {
     Tensor<T> p = logits;
     p.reshape(Shape{logits.rows(), logits.cols()});
-    backend::activation_forward(Cpu{}, ActivationKind::Softmax, p);
+    Backend<Cpu>::activation_forward(ActivationKind::Softmax, p.view());
     p.reshape(logits.shape());
     return p;
 }
@@ -26,7 +25,7 @@ template <class T>
 Tensor<std::int32_t> argmax(const Tensor<T>& pred) {
     Tensor<std::int32_t> ids(Shape{pred.rows()});
     for (Index r = 0; r < pred.rows(); ++r)
-        ids[r] = static_cast<std::int32_t>(detail::argmax_row(pred.data() + r * pred.cols(), pred.cols()));
+        ids[r] = static_cast<std::int32_t>(backend::detail::argmax_row(pred.data() + r * pred.cols(), pred.cols()));
     return ids;
 }
 

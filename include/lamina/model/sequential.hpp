@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/backend/backend.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
@@ -236,8 +237,8 @@ public:
                 const Index first = step * batch_size;
                 const Index count = std::min(batch_size, n_train - first);
                 for (auto& cb : options.callbacks) cb->on_train_batch_begin(*this, step, batch_logs);
-                gather(x, order.data() + first, count, acts_[0]);
-                gather(y, order.data() + first, count, batch_y_);
+                upload_rows(x, order.data() + first, count, acts_[0]);
+                upload_rows(y, order.data() + first, count, batch_y_);
                 const T batch_loss = train_step();
                 loss_sum += double(batch_loss) * double(count);
                 seen += count;
@@ -290,12 +291,12 @@ public:
         check_input("predict", x);
         HostTensor out(output_shape().with_batch(x.rows()));
         std::vector<TensorType> acts;
-        HostTensor batch;
+        TensorType batch;
         for (Index first = 0; first < x.rows(); first += batch_size) {
             const Index count = std::min(batch_size, x.rows() - first);
-            slice_into(x, first, count, batch);
+            upload_rows(x, first, count, batch);
             const TensorType& y = infer_batch(batch, acts);
-            std::memcpy(out.data() + first * out.cols(), y.data(), static_cast<std::size_t>(y.size()) * sizeof(T));
+            Backend<Device>::download(y.data(), y.size(), out.data() + first * out.cols());
         }
         return out;
     }
@@ -348,7 +349,7 @@ public:
         std::vector<HostTensor> w;
         if (!built()) return w;
         for (const auto& l : layers_)
-            for (const auto* p : std::as_const(*l).params()) w.push_back(p->value);
+            for (const auto* p : std::as_const(*l).params()) w.push_back(to_host(p->value));
         return w;
     }
     void set_weights(const std::vector<HostTensor>& weights) {
@@ -365,7 +366,7 @@ public:
                 throw ShapeError(ErrorId::shape_weights,
                                  "set_weights: array " + std::to_string(i) + " (" + params[i]->name + ") must be " +
                                      params[i]->value.shape().str() + ", got " + weights[i].shape().str());
-        for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = weights[i];
+        for (std::size_t i = 0; i < params.size(); ++i) from_host(weights[i], params[i]->value);
     }
 
     std::vector<Param<T, Device>*> all_params() {
@@ -510,13 +511,13 @@ private:
 
     Evaluation evaluate_impl(const HostTensor& x, const HostTensor& y, Index batch_size) const {
         std::vector<TensorType> acts;
-        HostTensor bx, by;
+        TensorType bx, by;
         double loss_sum = 0;
         Index correct = 0, elements = 0;
         for (Index first = 0; first < x.rows(); first += batch_size) {
             const Index count = std::min(batch_size, x.rows() - first);
-            slice_into(x, first, count, bx);
-            slice_into(y, first, count, by);
+            upload_rows(x, first, count, bx);
+            upload_rows(y, first, count, by);
             const TensorType& pred = infer_batch(bx, acts);
             loss_sum += double(loss_->compute(pred, by, nullptr)) * double(count);
             if (has_accuracy()) {
@@ -550,26 +551,40 @@ private:
         T threshold = T(0.5);
         if (auto* bce = dynamic_cast<const BinaryCrossentropyLoss<T, Device>*>(loss_.get()); bce && bce->from_logits())
             threshold = T(0);
-        return count_correct(loss_->accuracy_kind(), pred, target, threshold);
+        return Backend<Device>::count_correct(loss_->accuracy_kind(), pred.view(), target.view(), threshold);
     }
     Index accuracy_denominator(const TensorType& pred) const {
         return loss_->accuracy_kind() == AccuracyKind::Binary ? pred.size() : pred.rows();
     }
 
-    // Copies rows order[0..count) of src into dst, reusing dst's buffer.
-    static void gather(const HostTensor& src, const Index* order, Index count, HostTensor& dst) {
+    // ---- the host/device transfer points ----
+    // 1. Data in: rows order[0..count) of the host data set into a device
+    //    batch (fit's shuffled batches), or rows [first, first + count)
+    //    (evaluate and predict), reusing dst's buffer.
+    static void upload_rows(const HostTensor& src, const Index* order, Index count, TensorType& dst) {
         Shape s = src.shape();
         s[0] = count;
         dst.resize(s);
-        const Index cols = src.cols();
-        const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(T);
-        for (Index r = 0; r < count; ++r) std::memcpy(dst.data() + r * cols, src.data() + order[r] * cols, bytes);
+        Backend<Device>::gather_rows(src.data(), src.cols(), order, count, dst.data());
     }
-    static void slice_into(const HostTensor& src, Index first, Index count, HostTensor& dst) {
+    static void upload_rows(const HostTensor& src, Index first, Index count, TensorType& dst) {
         Shape s = src.shape();
         s[0] = count;
         dst.resize(s);
-        std::memcpy(dst.data(), src.data() + first * src.cols(), static_cast<std::size_t>(dst.size()) * sizeof(T));
+        Backend<Device>::upload(src.data() + first * src.cols(), dst.size(), dst.data());
+    }
+    // 2. Results out: predict's outputs go through Backend::download (in
+    //    predict), losses and metric counts come back as host numbers.
+    // 3. Weights: get/set_weights, model files and EarlyStopping's snapshots
+    //    copy parameters between the device and host tensors here.
+    static HostTensor to_host(const TensorType& t) {
+        HostTensor h(t.shape());
+        Backend<Device>::download(t.data(), t.size(), h.data());
+        return h;
+    }
+    static void from_host(const HostTensor& h, TensorType& t) {
+        t.resize(h.shape());
+        Backend<Device>::upload(h.data(), h.size(), t.data());
     }
 
     // ---- validation ----
@@ -697,7 +712,7 @@ private:
     // Training buffers: acts_[i] is layer i's input, acts_[i + 1] its output;
     // grads_[i] holds dL/d(acts_[i]).
     std::vector<TensorType> acts_, grads_;
-    HostTensor batch_y_;
+    TensorType batch_y_;
     std::vector<Param<T, Device>*> params_cache_;
 };
 

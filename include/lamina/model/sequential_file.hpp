@@ -77,7 +77,8 @@ struct SequentialFile {
         f.input_shape = m.input_shape_;
         for (const auto& l : m.layers_) {
             f.layers.push_back({l->type(), l->name(), l->config()});
-            for (const auto* p : std::as_const(*l).params()) f.weights.push_back({l->name(), p->name, p->value});
+            for (const auto* p : std::as_const(*l).params())
+                f.weights.push_back({l->name(), p->name, Model::to_host(p->value)});
         }
         if (kind == io::ModelFileKind::Weights || !m.compiled()) return f;
         f.compile = io::CompileRecord{m.loss_->name(), m.loss_->config(), m.metric_names_};
@@ -92,7 +93,7 @@ struct SequentialFile {
                     o.slots.emplace_back();
                     // Slots exist once fit() has run; before that they are zero.
                     for (std::size_t s = 0; s < o.slot_names.size(); ++s)
-                        o.slots.back().push_back(s < p->slots.size() ? p->slots[s]
+                        o.slots.back().push_back(s < p->slots.size() ? Model::to_host(p->slots[s])
                                                                      : HostTensor(p->value.shape(), T(0)));
                 }
             io::TrainingRecord t;
@@ -132,7 +133,7 @@ struct SequentialFile {
                 bad("weight array " + std::to_string(i) + " (" + f.weights[i].layer + "/" + f.weights[i].param +
                     ") is " + f.weights[i].value.shape().str() + ", the architecture needs " +
                     params[i]->value.shape().str());
-        for (std::size_t i = 0; i < params.size(); ++i) params[i]->value = f.weights[i].value;
+        for (std::size_t i = 0; i < params.size(); ++i) Model::from_host(f.weights[i].value, params[i]->value);
         if (!f.compile || !f.optimizer) return;
 
         try {
@@ -155,7 +156,7 @@ struct SequentialFile {
                     if (o.slots[i][s].shape() != params[i]->value.shape())
                         bad("optimizer slot '" + o.slot_names[s] + "' of weight array " + std::to_string(i) +
                             " has the wrong shape " + o.slots[i][s].shape().str());
-                    params[i]->slots[s] = o.slots[i][s];
+                    Model::from_host(o.slots[i][s], params[i]->slots[s]);
                 }
             m.optimizer_->set_iterations(o.iterations);
         }

@@ -3,8 +3,9 @@
 #pragma once
 
 #include <cmath>
+#include <utility>
 
-#include "lamina/backend/cpu/optimizers.hpp"
+#include "lamina/backend/backend.hpp"
 #include "lamina/optimizers/optimizer.hpp"
 
 namespace lamina {
@@ -37,8 +38,9 @@ protected:
         const double t = double(this->iterations());
         const double alpha =
             this->learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
-        backend::adam_update(Device{}, p.value, p.grad, p.slots[0], p.slots[1], amsgrad_ ? &p.slots[2] : nullptr,
-                             T(alpha), T(1.0 - beta_1_), T(1.0 - beta_2_), T(epsilon_));
+        Backend<Device>::adam_update(p.value.view(), p.grad.cview(), p.slots[0].view(), p.slots[1].view(),
+                                     amsgrad_ ? p.slots[2].data() : nullptr, T(alpha), T(1.0 - beta_1_),
+                                     T(1.0 - beta_2_), T(epsilon_));
     }
 
 private:

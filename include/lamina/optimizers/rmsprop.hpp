@@ -2,7 +2,9 @@
 // momentum=0, epsilon=1e-7, centered=False). Slots: "velocity" (+ "average_gradient", "momentum").
 #pragma once
 
-#include "lamina/backend/cpu/optimizers.hpp"
+#include <utility>
+
+#include "lamina/backend/backend.hpp"
 #include "lamina/optimizers/optimizer.hpp"
 
 namespace lamina {
@@ -35,8 +37,9 @@ protected:
     void update(Param<T, Device>& p) override {
         Tensor<T, Device>* mg = centered_ ? &p.slots[1] : nullptr;
         Tensor<T, Device>* mom = momentum_ > 0 ? &p.slots[centered_ ? 2 : 1] : nullptr;
-        backend::rmsprop_update(Device{}, p.value, p.grad, p.slots[0], mg, mom, T(this->learning_rate()), T(rho_),
-                                T(1.0 - rho_), T(momentum_), T(epsilon_));
+        Backend<Device>::rmsprop_update(p.value.view(), p.grad.cview(), p.slots[0].view(), mg ? mg->data() : nullptr,
+                                        mom ? mom->data() : nullptr, T(this->learning_rate()), T(rho_), T(1.0 - rho_),
+                                        T(momentum_), T(epsilon_));
     }
 
 private:

@@ -2,7 +2,9 @@
 // Slots: "momentum" (only used when momentum > 0).
 #pragma once
 
-#include "lamina/backend/cpu/optimizers.hpp"
+#include <utility>
+
+#include "lamina/backend/backend.hpp"
 #include "lamina/optimizers/optimizer.hpp"
 
 namespace lamina {
@@ -25,8 +27,8 @@ public:
 
 protected:
     void update(Param<T, Device>& p) override {
-        backend::sgd_update(Device{}, p.value, p.grad, momentum_ > 0 ? &p.slots[0] : nullptr, T(this->learning_rate()),
-                            T(momentum_), nesterov_);
+        Backend<Device>::sgd_update(p.value.view(), p.grad.cview(), momentum_ > 0 ? p.slots[0].data() : nullptr,
+                                    T(this->learning_rate()), T(momentum_), nesterov_);
     }
 
 private:

@@ -13,19 +13,19 @@
 #include "lamina/core/activation_kind.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
-#include "lamina/core/tensor.hpp"
+#include "lamina/core/tensor_view.hpp"
 
 namespace lamina::backend {
 
 // y(r, :) += b for every row r.
 template <class T>
-void add_bias_rows(Cpu, Tensor<T>& y, const Tensor<T>& b) {
+void add_bias_rows(Cpu, TensorView<T> y, TensorView<const T> b) {
     y.matrix().rowwise() += b.array().matrix().transpose();
 }
 
 // db += sum over rows of dz.
 template <class T>
-void accumulate_column_sums(Cpu, const Tensor<T>& dz, Tensor<T>& db) {
+void accumulate_column_sums(Cpu, TensorView<const T> dz, TensorView<T> db) {
     db.array().matrix().transpose() += dz.matrix().colwise().sum();
 }
 
@@ -62,7 +62,7 @@ void activation_backward_span(ActivationKind kind, const T* y, const T* dy, T* d
 
 // In-place y = act(y); softmax normalises each row.
 template <class T>
-void activation_forward(Cpu, ActivationKind kind, Tensor<T>& y) {
+void activation_forward(Cpu, ActivationKind kind, TensorView<T> y) {
     if (kind != ActivationKind::Softmax) return activate_span(kind, y.data(), y.size());
     auto m = y.matrix();
     for (Index r = 0; r < m.rows(); ++r) {
@@ -74,7 +74,7 @@ void activation_forward(Cpu, ActivationKind kind, Tensor<T>& y) {
 
 // dz = dL/d(pre-activation) from dy = dL/dy and the activation's output y.
 template <class T>
-void activation_backward(Cpu, ActivationKind kind, const Tensor<T>& y, const Tensor<T>& dy, Tensor<T>& dz) {
+void activation_backward(Cpu, ActivationKind kind, TensorView<const T> y, TensorView<const T> dy, TensorView<T> dz) {
     if (kind != ActivationKind::Softmax)
         return activation_backward_span(kind, y.data(), dy.data(), dz.data(), y.size());
     // dz_i = y_i * (dy_i - sum_j dy_j y_j): the softmax Jacobian applied to dy.

@@ -2,21 +2,21 @@
 //
 // Contract: pred (B, K) row-major; sparse labels (B,) as T; dense targets
 // (B, K). Each returns the batch-mean loss and, if grad is not null, writes
-// dL/dpred (B, K). Formulas are Keras 3's; comments give the math.
+// dL/dpred (B, K) there (a buffer of pred's shape). Formulas are Keras 3's; comments give the math.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 
 #include "lamina/core/device.hpp"
-#include "lamina/core/tensor.hpp"
+#include "lamina/core/tensor_view.hpp"
 
 namespace lamina::backend {
 
 // loss_i = logsumexp(z_i) - z_i[label]; dz = (softmax(z) - onehot) / B.
 // Both come from one pass with the row max subtracted, so logits of 1e4 are fine.
 template <class T>
-T sparse_softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& labels, Tensor<T>* grad) {
+T sparse_softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> labels, T* grad) {
     const Index B = logits.rows(), K = logits.cols();
     double total = 0;
     for (Index r = 0; r < B; ++r) {
@@ -27,7 +27,7 @@ T sparse_softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& la
         for (Index k = 0; k < K; ++k) sum += std::exp(double(z[k] - m));
         total += std::log(sum) + double(m) - double(z[label]);
         if (grad) {
-            T* g = grad->data() + r * K;
+            T* g = grad + r * K;
             const double inv = 1.0 / (sum * double(B));
             for (Index k = 0; k < K; ++k) g[k] = T(std::exp(double(z[k] - m)) * inv);
             g[label] -= T(1.0 / double(B));
@@ -38,7 +38,7 @@ T sparse_softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& la
 
 // Dense-target version: loss_i = logsumexp(z_i) * sum(y_i) - sum_k y_ik z_ik.
 template <class T>
-T softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& target, Tensor<T>* grad) {
+T softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> target, T* grad) {
     const Index B = logits.rows(), K = logits.cols();
     double total = 0;
     for (Index r = 0; r < B; ++r) {
@@ -54,7 +54,7 @@ T softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& target, T
         const double lse = std::log(sum) + double(m);
         total += lse * ysum - yz;
         if (grad) {
-            T* g = grad->data() + r * K;
+            T* g = grad + r * K;
             for (Index k = 0; k < K; ++k)
                 g[k] = T((std::exp(double(z[k] - m)) / sum * ysum - double(y[k])) / double(B));
         }
@@ -66,8 +66,8 @@ T softmax_cross_entropy(Cpu, const Tensor<T>& logits, const Tensor<T>& target, T
 // [eps, 1-eps]; loss_i = -sum_k y_ik log q_ik. With S = sum(p) the gradient
 // is dL/dp_i = (sum_{j unclipped} y_j - [i unclipped] y_i / q_i) / S.
 template <class T>
-T probability_cross_entropy(Cpu, const Tensor<T>& probs, const T* target, bool sparse, const Tensor<T>& labels,
-                            Tensor<T>* grad, double eps) {
+T probability_cross_entropy(Cpu, TensorView<const T> probs, const T* target, bool sparse, TensorView<const T> labels,
+                            T* grad, double eps) {
     const Index B = probs.rows(), K = probs.cols();
     double total = 0;
     for (Index r = 0; r < B; ++r) {
@@ -89,7 +89,7 @@ T probability_cross_entropy(Cpu, const Tensor<T>& probs, const T* target, bool s
             if (q > eps && q < 1.0 - eps) y_unclipped += y;
         }
         if (grad) {
-            T* g = grad->data() + r * K;
+            T* g = grad + r * K;
             for (Index k = 0; k < K; ++k) {
                 const double q = double(p[k]) / s;
                 const bool unclipped = q > eps && q < 1.0 - eps;
@@ -109,8 +109,8 @@ T probability_cross_entropy(Cpu, const Tensor<T>& probs, const T* target, bool s
 // Unsaturated, this is (p - y) / B; a class clipped at eps or 1 - eps adds
 // neither loss slope nor gradient.
 template <class T>
-void softmax_logit_gradient(Cpu, const Tensor<T>& probs, const T* target, bool sparse, const Tensor<T>& labels,
-                            Tensor<T>& grad, double eps) {
+void softmax_logit_gradient(Cpu, TensorView<const T> probs, const T* target, bool sparse, TensorView<const T> labels,
+                            TensorView<T> grad, double eps) {
     const Index B = probs.rows(), K = probs.cols();
     for (Index r = 0; r < B; ++r) {
         const T* p = probs.data() + r * K;
@@ -138,7 +138,7 @@ void softmax_logit_gradient(Cpu, const Tensor<T>& probs, const T* target, bool s
 // From logits z: max(z, 0) - z y + log(1 + exp(-|z|)); dz = (sigmoid(z) - y) / (B K).
 // From probabilities p (clipped): -(y log p + (1 - y) log(1 - p)).
 template <class T>
-T binary_cross_entropy(Cpu, const Tensor<T>& pred, const Tensor<T>& target, bool from_logits, Tensor<T>* grad,
+T binary_cross_entropy(Cpu, TensorView<const T> pred, TensorView<const T> target, bool from_logits, T* grad,
                        double eps) {
     const Index n = pred.size();
     double total = 0;
@@ -148,14 +148,14 @@ T binary_cross_entropy(Cpu, const Tensor<T>& pred, const Tensor<T>& target, bool
             total += std::max(x, 0.0) - x * y + std::log1p(std::exp(-std::abs(x)));
             if (grad) {
                 const double s = x >= 0 ? 1.0 / (1.0 + std::exp(-x)) : std::exp(x) / (1.0 + std::exp(x));
-                (*grad)[i] = T((s - y) / double(n));
+                grad[i] = T((s - y) / double(n));
             }
         } else {
             const double p = std::clamp(x, eps, 1.0 - eps);
             total -= y * std::log(p) + (1.0 - y) * std::log(1.0 - p);
             if (grad) {
                 const bool unclipped = x > eps && x < 1.0 - eps;
-                (*grad)[i] = unclipped ? T((p - y) / (p * (1.0 - p)) / double(n)) : T(0);
+                grad[i] = unclipped ? T((p - y) / (p * (1.0 - p)) / double(n)) : T(0);
             }
         }
     }
@@ -164,10 +164,10 @@ T binary_cross_entropy(Cpu, const Tensor<T>& pred, const Tensor<T>& target, bool
 
 // Mean squared error over all B*K elements; d = 2 (p - y) / (B K).
 template <class T>
-T mean_squared_error(Cpu, const Tensor<T>& pred, const Tensor<T>& target, Tensor<T>* grad) {
+T mean_squared_error(Cpu, TensorView<const T> pred, TensorView<const T> target, T* grad) {
     const Index n = pred.size();
     const auto diff = pred.array() - target.array();
-    if (grad) grad->array() = diff * T(2.0 / double(n));
+    if (grad) Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>, Eigen::AlignedMax>(grad, n) = diff * T(2.0 / double(n));
     return T(diff.square().template cast<double>().sum() / double(n));
 }
 

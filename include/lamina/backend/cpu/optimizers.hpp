@@ -11,7 +11,7 @@
 
 #include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/device.hpp"
-#include "lamina/core/tensor.hpp"
+#include "lamina/core/tensor_view.hpp"
 
 namespace lamina::backend {
 
@@ -19,27 +19,27 @@ namespace detail {
 template <class T>
 using Segment = Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>;
 template <class T>
-Segment<T> segment(Tensor<T>& t, Index begin, Index end) {
-    return Segment<T>(t.data() + begin, end - begin);
+Segment<T> segment(T* data, Index begin, Index end) {
+    return Segment<T>(data + begin, end - begin);
 }
 template <class T>
-Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> segment(const Tensor<T>& t, Index begin, Index end) {
-    return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(t.data() + begin, end - begin);
+Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> segment(const T* data, Index begin, Index end) {
+    return Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(data + begin, end - begin);
 }
 }  // namespace detail
 
 // momentum == 0: w -= lr g
 // else:          m = momentum m - lr g;  w += nesterov ? momentum m - lr g : m
 template <class T>
-void sgd_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>* m, T lr, T momentum, bool nesterov) {
+void sgd_update(Cpu, TensorView<T> w, TensorView<const T> g, T* m, T lr, T momentum, bool nesterov) {
     parallel_ranges(w.size(), [&](Index b, Index e) {
-        auto wa = detail::segment(w, b, e);
-        const auto ga = detail::segment(g, b, e);
+        auto wa = detail::segment(w.data(), b, e);
+        const auto ga = detail::segment(g.data(), b, e);
         if (!m) {
             wa -= lr * ga;
             return;
         }
-        auto ma = detail::segment(*m, b, e);
+        auto ma = detail::segment(m, b, e);
         ma = momentum * ma - lr * ga;
         if (nesterov) wa += momentum * ma - lr * ga;
         else wa += ma;
@@ -51,17 +51,17 @@ void sgd_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>* m, T lr, T mom
 // The caller passes 1 - b1 and 1 - b2 computed in double, as Keras does:
 // 1 - float(0.999) is 1.3e-5 (relative) away from float(1 - 0.999).
 template <class T>
-void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>& v, Tensor<T>* vhat, T alpha,
+void adam_update(Cpu, TensorView<T> w, TensorView<const T> g, TensorView<T> m, TensorView<T> v, T* vhat, T alpha,
                  T one_minus_beta_1, T one_minus_beta_2, T epsilon) {
     parallel_ranges(w.size(), [&](Index b, Index e) {
-        const auto ga = detail::segment(g, b, e);
-        auto ma = detail::segment(m, b, e);
-        auto va = detail::segment(v, b, e);
-        auto wa = detail::segment(w, b, e);
+        const auto ga = detail::segment(g.data(), b, e);
+        auto ma = detail::segment(m.data(), b, e);
+        auto va = detail::segment(v.data(), b, e);
+        auto wa = detail::segment(w.data(), b, e);
         ma += (ga - ma) * one_minus_beta_1;
         va += (ga.square() - va) * one_minus_beta_2;
         if (vhat) {
-            auto vh = detail::segment(*vhat, b, e);
+            auto vh = detail::segment(vhat, b, e);
             vh = vh.max(va);
             wa -= alpha * ma / (vh.sqrt() + epsilon);
         } else {
@@ -74,16 +74,16 @@ void adam_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& m, Tensor<T>&
 // inc = lr g / sqrt(d + eps);  momentum > 0: mom = momentum mom + inc, w -= mom;  else w -= inc
 // 1 - rho comes from the caller, computed in double (as adam_update's 1 - b).
 template <class T>
-void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<T>* mg, Tensor<T>* mom, T lr, T rho,
+void rmsprop_update(Cpu, TensorView<T> w, TensorView<const T> g, TensorView<T> v, T* mg, T* mom, T lr, T rho,
                     T one_minus_rho, T momentum, T epsilon) {
     parallel_ranges(w.size(), [&](Index b, Index e) {
-        const auto ga = detail::segment(g, b, e);
-        auto va = detail::segment(v, b, e);
-        auto wa = detail::segment(w, b, e);
+        const auto ga = detail::segment(g.data(), b, e);
+        auto va = detail::segment(v.data(), b, e);
+        auto wa = detail::segment(w.data(), b, e);
         va = rho * va + one_minus_rho * ga.square();
         auto apply = [&](const auto& denom) {
             if (mom) {
-                auto mo = detail::segment(*mom, b, e);
+                auto mo = detail::segment(mom, b, e);
                 mo = momentum * mo + lr * ga / (denom + epsilon).sqrt();
                 wa -= mo;
             } else {
@@ -91,7 +91,7 @@ void rmsprop_update(Cpu, Tensor<T>& w, const Tensor<T>& g, Tensor<T>& v, Tensor<
             }
         };
         if (mg) {
-            auto mga = detail::segment(*mg, b, e);
+            auto mga = detail::segment(mg, b, e);
             mga = rho * mga + one_minus_rho * ga;
             apply(va - mga.square());
         } else {

@@ -9,11 +9,14 @@
 //   naive max: y[p][oy][ox] = max_{i,j in window} x[p][oy*SH - pt + i][ox*SW - pl + j]
 #pragma once
 
+#include "lamina/core/eigen.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
+#include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/pool_kind.hpp"
 #include "lamina/core/window.hpp"
 
@@ -298,6 +301,27 @@ void pool_backward(PoolKind kind, const Window2D& g, const T* x, const T* y, con
                 for (Index ix = c.begin; ix < c.end; ++ix) dxp[iy * g.in_w + ix] += share;
         });
     }
+}
+
+// Each of `planes` planes of `plane` values, x (planes * plane), to its mean
+// y (planes); threads split the planes.
+template <class T>
+void global_average_pool_forward(Index plane, const T* x, Index planes, T* y) {
+    parallel_blocks(planes, [&](int, Index begin, Index end) {
+        for (Index p = begin; p < end; ++p) {
+            // Eigen's sum runs in SIMD lanes; a scalar loop waits on each add.
+            const T sum = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(x + p * plane, plane).sum();
+            y[p] = sum / T(plane);
+        }
+    });
+}
+
+// dx (planes * plane): each plane's dy spread evenly over its values.
+template <class T>
+void global_average_pool_backward(Index plane, const T* dy, Index planes, T* dx) {
+    parallel_blocks(planes, [&](int, Index begin, Index end) {
+        for (Index p = begin; p < end; ++p) std::fill(dx + p * plane, dx + (p + 1) * plane, dy[p] / T(plane));
+    });
 }
 
 }  // namespace lamina::backend

@@ -1,0 +1,142 @@
+// lamina/backend/cpu/conv2d.hpp: Conv2D's forward and backward on the CPU.
+//
+// Contract: x (N, C, H, W), y and dy (N, F, OH, OW), kernel (F, C, KH, KW),
+// bias (F,) or null; the geometry g comes from make_window (core/window.hpp).
+// conv2d_forward writes y = act(conv(x) + bias); conv2d_backward adds dL/dW
+// and dL/db into dkernel and dbias (when not null) and, when dx is not null,
+// writes dL/dx. Both lower the convolution to GEMM: each OpenMP thread takes
+// a contiguous block of the batch, expands a chunk of samples into columns
+// (im2col.hpp) in its own scratch buffers and multiplies them by the kernel
+// on its own, since splitting the batch beats Eigen's threading on these
+// narrow products (docs/performance.md). The backward keeps per-thread dW/db
+// partials in a Conv2DWorkspace and sums them in thread order, so the result
+// depends on the thread count only. conv2d_reserve sizes every buffer for
+// batches up to `batch`; after it neither call allocates.
+#pragma once
+
+#include "lamina/core/eigen.hpp"
+
+#include <algorithm>
+
+#include "lamina/backend/cpu/elementwise.hpp"
+#include "lamina/backend/cpu/gemm.hpp"
+#include "lamina/backend/cpu/im2col.hpp"
+#include "lamina/backend/cpu/parallel.hpp"
+#include "lamina/backend/cpu/scratch.hpp"
+#include "lamina/core/activation_kind.hpp"
+#include "lamina/core/tensor.hpp"
+#include "lamina/core/window.hpp"
+
+// Floats per per-thread workspace (columns or GEMM output); tuned on the
+// Keras CNN's shapes (docs/performance.md). A compile-time knob for other CPUs.
+#ifndef LAMINA_CONV_WORKSPACE_FLOATS
+#define LAMINA_CONV_WORKSPACE_FLOATS (Index(1) << 18)
+#endif
+
+namespace lamina::backend {
+
+// The backward's per-thread dW and db: (threads, F*C*KH*KW + F).
+template <class T>
+struct Conv2DWorkspace {
+    Tensor<T> partials;
+};
+
+namespace detail {
+
+// Per-thread scratch buffers (scratch.hpp): im2col columns (C*KH*KW,
+// chunk*P) and the GEMM's output or dL/dz (F, chunk*P).
+struct ConvColumns;
+struct ConvGemmOutput;
+
+inline Index conv_rows(const Window2D& g) { return g.channels * g.k_h * g.k_w; }
+
+// Samples per GEMM: enough columns for Eigen to reach its peak, few enough
+// that the columns stay in the 1-2 MB of L2 a core has.
+inline Index conv_chunk(const Window2D& g, Index filters) {
+    constexpr Index budget = LAMINA_CONV_WORKSPACE_FLOATS;
+    const Index per_sample = std::max(conv_rows(g), filters) * g.out_plane();
+    return std::max<Index>(1, budget / std::max<Index>(per_sample, 1));
+}
+
+}  // namespace detail
+
+template <class T>
+void conv2d_reserve(Conv2DWorkspace<T>& ws, const Window2D& g, Index filters, Index batch) {
+    const Index chunk = std::min(batch, detail::conv_chunk(g, filters));
+    warm_scratch<T, detail::ConvColumns>(detail::conv_rows(g) * chunk * g.out_plane());
+    warm_scratch<T, detail::ConvGemmOutput>(filters * chunk * g.out_plane());
+    ws.partials.resize(Shape{team_size(), filters * detail::conv_rows(g) + filters});
+}
+
+template <class T>
+void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, TensorView<const T> x,
+                    TensorView<const T> kernel, const T* bias, TensorView<T> y) {
+    const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
+    const Index rows = detail::conv_rows(g);
+    parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
+        T* cols = scratch<T, detail::ConvColumns>(rows * std::min(chunk, end - begin) * P);
+        T* out = scratch<T, detail::ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);
+        for (Index n0 = begin; n0 < end; n0 += chunk) {
+            const Index count = std::min(chunk, end - n0), ld = count * P;
+            im2col(g, x.data() + n0 * in_sample, count, cols);
+            // out (F, count*P) = W (F, C*KH*KW) . cols (C*KH*KW, count*P)
+            gemm(Cpu{}, false, false, filters, ld, rows, T(1), kernel.data(), cols, T(0), out);
+            for (Index s = 0; s < count; ++s)
+                for (Index f = 0; f < filters; ++f) {
+                    T* dst = y.data() + ((n0 + s) * filters + f) * P;
+                    const T* src = out + f * ld + s * P;
+                    const T b = bias ? bias[f] : T(0);
+                    for (Index p = 0; p < P; ++p) dst[p] = src[p] + b;
+                    activate_span(act, dst, P);
+                }
+        }
+    });
+}
+
+template <class T>
+void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2DWorkspace<T>& ws,
+                     TensorView<const T> x, TensorView<const T> y, TensorView<const T> dy, TensorView<const T> kernel,
+                     TensorView<T> dkernel, T* dbias, T* dx) {
+    const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
+    const Index rows = detail::conv_rows(g), partial = filters * rows + filters;
+    const int threads = team_size();
+    ws.partials.resize(Shape{threads, partial});
+    ws.partials.set_zero();
+    parallel_blocks(x.rows(), [&](int t, Index begin, Index end) {
+        T* cols = scratch<T, detail::ConvColumns>(rows * std::min(chunk, end - begin) * P);
+        T* dz = scratch<T, detail::ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);
+        T* dw = ws.partials.data() + Index(t) * partial;
+        T* db = dw + filters * rows;
+        for (Index n0 = begin; n0 < end; n0 += chunk) {
+            const Index count = std::min(chunk, end - n0), ld = count * P;
+            // dz (F, count*P) = dy * act'(y), gathered from NCHW into the GEMM's layout.
+            for (Index s = 0; s < count; ++s)
+                for (Index f = 0; f < filters; ++f) {
+                    const Index at = ((n0 + s) * filters + f) * P;
+                    T* d = dz + f * ld + s * P;
+                    activation_backward_span(act, y.data() + at, dy.data() + at, d, P);
+                    // Eigen's sum runs in SIMD lanes; a scalar loop would wait on each add.
+                    if (dbias) db[f] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(d, P).sum();
+                }
+            im2col(g, x.data() + n0 * in_sample, count, cols);
+            // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
+            gemm(Cpu{}, false, true, filters, rows, ld, T(1), dz, cols, T(1), dw);
+            if (!dx) continue;
+            // dcols (C*KH*KW, count*P) = W^T . dz, into the columns' buffer (already used).
+            gemm(Cpu{}, true, false, rows, ld, filters, T(1), kernel.data(), dz, T(0), cols);
+            T* dx0 = dx + n0 * in_sample;
+            std::fill(dx0, dx0 + count * in_sample, T(0));
+            col2im(g, cols, count, dx0);
+        }
+    });
+    // Partials in thread order: the same sum for the same thread count.
+    for (int t = 0; t < threads; ++t) {
+        const T* dw = ws.partials.data() + Index(t) * partial;
+        dkernel.array() += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(dw, dkernel.size());
+        if (dbias)
+            Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(dbias, filters) +=
+                Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(dw + dkernel.size(), filters);
+    }
+}
+
+}  // namespace lamina::backend
