@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -168,6 +169,19 @@ inline FileDescriptor open_for_reading(const std::string& path, struct stat& st)
     if (S_ISDIR(st.st_mode)) throw IoError(ErrorId::io_open, "cannot open '" + path + "': it is a directory");
     return FileDescriptor(fd.release());
 }
+
+// Reads up to n bytes, fewer only at the end of the data; IoError(io_read) names `path`.
+inline std::size_t read_fully(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {
+    std::size_t done = 0;
+    while (done < n) {
+        const ::ssize_t got = ::read(fd, dst + done, std::min<std::size_t>(n - done, std::size_t(1) << 30));
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + errno_text(errno));
+        if (got == 0) break;
+        done += static_cast<std::size_t>(got);
+    }
+    return done;
+}
 }  // namespace detail
 
 // Reads a whole file; IoError(io_open / io_read) names it.
@@ -176,13 +190,14 @@ inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
     struct stat st {};
     const detail::FileDescriptor fd = detail::open_for_reading(path, st);
     if (st.st_size > 0) bytes.reserve(static_cast<std::size_t>(st.st_size));
-    std::uint8_t buffer[1 << 16];
+    // In pieces until the end, whatever st_size said (it may be 0 for /proc files).
+    constexpr std::size_t piece = std::size_t(1) << 16;
     for (;;) {
-        const ::ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + detail::errno_text(errno));
-        if (n == 0) break;
-        bytes.insert(bytes.end(), buffer, buffer + n);
+        const std::size_t have = bytes.size();
+        bytes.resize(have + piece);
+        const std::size_t n = detail::read_fully(fd.get(), bytes.data() + have, piece, path);
+        bytes.resize(have + n);
+        if (n < piece) break;
     }
     return bytes;
 }

@@ -199,7 +199,7 @@ inline NumberConfig read_number_config(ByteReader& r) {
 }
 
 // Checks the header (at most the first `available` bytes at `data`) of a
-// model file of `file_size` bytes, or of a stream of unknown size (nullopt),
+// model file of `*file_size` bytes, or of a stream of unknown size (null),
 // and returns its kind and declared section length B. Shared by decode_model_file and
 // read_model_file_bytes so that both give the same errors in the same order.
 struct ModelHeader {
@@ -481,19 +481,6 @@ ModelFile<T> decode_model_file(const std::vector<std::uint8_t>& bytes, const std
 }
 
 namespace detail {
-
-// Reads up to n bytes, fewer only at the end of the data; IoError(io_read) names `path`.
-inline std::size_t read_fully(int fd, std::uint8_t* dst, std::size_t n, const std::string& path) {
-    std::size_t done = 0;
-    while (done < n) {
-        const ::ssize_t got = ::read(fd, dst + done, std::min<std::size_t>(n - done, std::size_t(1) << 30));
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) throw IoError(ErrorId::io_read, "cannot read '" + path + "': " + errno_text(errno));
-        if (got == 0) break;
-        done += static_cast<std::size_t>(got);
-    }
-    return done;
-}
 
 inline std::uint64_t physical_memory_bytes() {
     const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
