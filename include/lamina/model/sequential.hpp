@@ -16,7 +16,6 @@
 #include <any>
 #include <cctype>
 #include <cmath>
-#include <cstring>
 #include <iostream>
 #include <map>
 #include <memory>
