@@ -3,7 +3,9 @@
 // device code inside a kernel, as the CUDA backend will call it.
 #include <lamina/backend/cuda/elementwise_kernels.hpp>
 #include <lamina/backend/cuda/loss_kernels.hpp>
+#include <lamina/backend/cuda/metric_kernels.hpp>
 #include <lamina/backend/cuda/optimizer_kernels.hpp>
+#include <lamina/backend/cuda/window_kernels.hpp>
 
 namespace ck = lamina::cuda_kernels;
 using lamina::Index;
@@ -39,5 +41,47 @@ __global__ void losses(const float* z, const float* y, float* grad, double* out,
     out[r] = ck::sparse_softmax_cross_entropy_row(r, z, y, cols, grad, double(rows)) +
              ck::softmax_cross_entropy_row(r, z, y, cols, grad, double(rows)) +
              ck::binary_cross_entropy_at(r, z, y, false, grad, 1e-7, double(rows)) +
-             ck::squared_error_at(r, z, y, grad, double(rows));
+             ck::squared_error_at(r, z, y, grad, double(rows)) +
+             ck::probability_cross_entropy_row(r, z, y, false, y, cols, grad, 1e-7, double(rows)) +
+             ck::probability_cross_entropy_row(r, z, static_cast<const float*>(nullptr), true, y, cols, grad, 1e-7,
+                                               double(rows));
+    ck::softmax_logit_gradient_row(r, z, y, false, y, cols, grad, 1e-7, double(rows));
+}
+
+__global__ void pooling(lamina::Window2D g, const float* x, const float* y, const float* dy, float* out, float* dx,
+                        Index planes) {
+    const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < planes * g.out_h * g.out_w) {
+        ck::pool_forward_at(lamina::PoolKind::Max, g, i, x, out);
+        ck::pool_forward_at(lamina::PoolKind::Average, g, i, x, out);
+    }
+    if (i < planes * g.in_h * g.in_w) {
+        ck::pool_backward_at(lamina::PoolKind::Max, g, i, x, y, dy, dx);
+        ck::pool_backward_at(lamina::PoolKind::Average, g, i, x, y, dy, dx);
+    }
+    const Index plane = g.in_h * g.in_w;
+    if (i < planes) ck::global_average_pool_at(i, plane, x, out);
+    if (i < planes * plane) ck::global_average_pool_backward_at(i, plane, dy, dx);
+}
+
+__global__ void convolution(lamina::Window2D g, Index count, Index filters, const float* x, float* cols,
+                            const float* gemm_out, const float* bias, float* y, const float* dy, float* dz, float* db,
+                            float* dx) {
+    const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
+    const Index P = g.out_h * g.out_w;
+    if (i < g.channels * g.k_h * g.k_w * count * P) ck::im2col_at(g, count, i, x, cols);
+    if (i < count * g.channels * g.in_h * g.in_w) ck::col2im_at(g, count, i, cols, dx);
+    if (i < count * filters * P) {
+        ck::conv_output_at(i, filters, P, count, gemm_out, bias, y);
+        ck::conv_output_gradient_at(lamina::ActivationKind::ReLU, i, filters, P, count, y, dy, dz);
+    }
+    if (i < filters) ck::row_sum_at(i, dz, count * P, db);
+}
+
+__global__ void metrics(const float* pred, const float* target, int* correct, Index rows, Index cols) {
+    const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= ck::accuracy_items(lamina::AccuracyKind::Binary, rows, cols)) return;
+    correct[i] = ck::correct_at(lamina::AccuracyKind::Binary, i, pred, target, cols, 0.5f) +
+                 ck::correct_at(lamina::AccuracyKind::SparseCategorical, i % rows, pred, target, cols, 0.5f) +
+                 ck::correct_at(lamina::AccuracyKind::Categorical, i % rows, pred, target, cols, 0.5f);
 }

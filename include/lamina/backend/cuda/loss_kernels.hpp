@@ -6,7 +6,8 @@
 // grad is not null, already divided by `scale` (the batch size, or B*K for
 // the element-wise losses); the batch loss is the sum of the returned values
 // over `scale`, which a kernel reduces on the device and the host tests sum
-// in a loop. Labels are class ids held as T.
+// in a loop. Labels are class ids held as T. softmax_logit_gradient_row
+// writes a gradient only (the loss is probability_cross_entropy_row's).
 #pragma once
 
 #include <cmath>
@@ -54,6 +55,73 @@ LAMINA_HOST_DEVICE double softmax_cross_entropy_row(Index r, const T* logits, co
         for (Index k = 0; k < K; ++k) g[k] = T((std::exp(double(z[k] - m)) / sum * ysum - double(y[k])) / scale);
     }
     return (std::log(sum) + double(m)) * ysum - yz;
+}
+
+namespace detail {
+
+// Row r's target for class k: one-hot of the label (sparse) or the dense target.
+template <class T>
+LAMINA_HOST_DEVICE double target_at(Index r, Index k, const T* target, bool sparse, const T* labels, Index K) {
+    if (sparse) return k == static_cast<Index>(labels[r]) ? 1.0 : 0.0;
+    return double(target[r * K + k]);
+}
+
+// Whether q = p / s lies strictly inside (eps, 1 - eps), the range the
+// probability losses do not clip.
+LAMINA_HOST_DEVICE inline bool unclipped(double q, double eps) { return q > eps && q < 1.0 - eps; }
+
+}  // namespace detail
+
+// Cross-entropy on probabilities (Keras's): q = p / S with S the row's sum,
+// clipped to [eps, 1 - eps]; loss = -sum_k y_k log q_k;
+// grad_k = (sum_{j unclipped} y_j - [k unclipped] y_k / q_k) / S / scale.
+// target is null when sparse (labels (B,) then hold the class ids).
+template <class T>
+LAMINA_HOST_DEVICE double probability_cross_entropy_row(Index r, const T* probs, const T* target, bool sparse,
+                                                        const T* labels, Index K, T* grad, double eps, double scale) {
+    const T* p = probs + r * K;
+    double s = 0;
+    for (Index k = 0; k < K; ++k) s += double(p[k]);
+    if (s <= 0) s = eps;  // all-zero row: every q clips to eps
+    double loss = 0, y_unclipped = 0;
+    for (Index k = 0; k < K; ++k) {
+        const double y = detail::target_at(r, k, target, sparse, labels, K);
+        if (y == 0) continue;
+        const double q = double(p[k]) / s;
+        const double qc = q < eps ? eps : (q > 1.0 - eps ? 1.0 - eps : q);
+        loss -= y * std::log(qc);
+        if (detail::unclipped(q, eps)) y_unclipped += y;
+    }
+    if (grad) {
+        T* g = grad + r * K;
+        for (Index k = 0; k < K; ++k) {
+            const double q = double(p[k]) / s;
+            const double own = detail::unclipped(q, eps) ? detail::target_at(r, k, target, sparse, labels, K) / q : 0.0;
+            g[k] = T((y_unclipped - own) / s / scale);
+        }
+    }
+    return loss;
+}
+
+// dL/dz for softmax outputs p under probability_cross_entropy_row's loss:
+// grad_k = (p_k Y_u / S - [q_k unclipped] y_k) / scale, Y_u the sum of the
+// unclipped classes' targets.
+template <class T>
+LAMINA_HOST_DEVICE void softmax_logit_gradient_row(Index r, const T* probs, const T* target, bool sparse,
+                                                   const T* labels, Index K, T* grad, double eps, double scale) {
+    const T* p = probs + r * K;
+    T* g = grad + r * K;
+    double s = 0;
+    for (Index k = 0; k < K; ++k) s += double(p[k]);
+    if (s <= 0) s = eps;
+    double y_unclipped = 0;
+    for (Index k = 0; k < K; ++k)
+        if (detail::unclipped(double(p[k]) / s, eps)) y_unclipped += detail::target_at(r, k, target, sparse, labels, K);
+    for (Index k = 0; k < K; ++k) {
+        const double own =
+            detail::unclipped(double(p[k]) / s, eps) ? detail::target_at(r, k, target, sparse, labels, K) : 0.0;
+        g[k] = T((double(p[k]) * y_unclipped / s - own) / scale);
+    }
 }
 
 // Binary cross-entropy of element i, from logits or clipped probabilities.
