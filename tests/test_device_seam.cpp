@@ -64,6 +64,13 @@ struct Backend<Fake> {
         Cpu_::download(src, n, host);
     }
     template <class T>
+    using Staged = Cpu_::Staged<T>;
+    template <class T>
+    static Staged<T> stage(const T* host, Index n) {
+        count("stage");
+        return Cpu_::stage(host, n);
+    }
+    template <class T>
     static void gather_rows(const T* host, Index cols, const Index* order, Index n, T* dst) {
         count("gather_rows");
         Cpu_::gather_rows(host, cols, order, n, dst);
@@ -275,6 +282,7 @@ TEST_CASE("A device declared after lamina's headers runs a CNN through its own b
         x, y,
         {"upload",
          "download",
+         "stage",
          "gather_rows",
          "copy",
          "gemm",

@@ -11,7 +11,9 @@
 // raw pointers into the device's memory:
 //
 //   transfers    upload(host, n, dst), download(src, n, host),
-//                gather_rows(host rows by index -> device batch), copy(src, dst)
+//                Staged<T> / stage(host, n) (a host array kept on the device:
+//                fit's data set and each epoch's order), gather_rows(staged
+//                rows by staged index -> device batch), copy(src, dst)
 //   dense        gemm, add_bias_rows, accumulate_column_sums,
 //                activation_forward, activation_backward
 //   conv2d       Conv2DWorkspace<T>, conv2d_reserve, conv2d_forward, conv2d_backward
@@ -25,7 +27,8 @@
 //                mean on the host)
 //   optimizers   sgd_update, adam_update, rmsprop_update
 //   metrics      count_correct (returns the count on the host)
-// The CPU specialisation documents each signature.
+// The CPU specialisation documents each signature; backend/cuda/backend.hpp
+// is the GPU's (lamina/cuda.hpp).
 #pragma once
 
 #include "lamina/core/device.hpp"

@@ -7,6 +7,13 @@
 // positive and keeps -Wuninitialized for everyone's own code.
 #pragma once
 
+// lamina uses Eigen on the host only. Under nvcc (a CUDA build's translation
+// units) Eigen would otherwise mark its functions __host__ __device__ and
+// nvcc would warn about hundreds of them; its host code is unchanged.
+#if defined(__CUDACC__) && !defined(EIGEN_NO_CUDA)
+#define EIGEN_NO_CUDA
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"

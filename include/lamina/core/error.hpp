@@ -11,7 +11,7 @@
 
 namespace lamina {
 
-// Hundreds digit = category: 1xx io, 2xx shape, 3xx config, 4xx format, 5xx numeric.
+// Hundreds digit = category: 1xx io, 2xx shape, 3xx config, 4xx format, 5xx numeric, 6xx device.
 enum class ErrorId : int {
     io_open = 101,   // a file cannot be opened for reading
     io_read = 102,   // reading failed or the file ended early
@@ -39,6 +39,9 @@ enum class ErrorId : int {
     format_image_data = 408,    // an image's pixel data cannot be decoded (corrupt or unsupported variant)
 
     numeric_nonfinite = 501,  // NaN or Inf in data where finite values are required
+
+    device_unavailable = 601,  // a device was asked for that this build or this machine does not have
+    device_failure = 602,      // a device call failed (kernel launch, copy, cuBLAS); the message has the driver's words
 };
 
 // Category name of an id, as it appears in messages: "io", "shape", ...
@@ -49,6 +52,7 @@ inline const char* error_category(ErrorId id) {
         case 3: return "config";
         case 4: return "format";
         case 5: return "numeric";
+        case 6: return "device";
         default: return "unknown";
     }
 }
@@ -91,6 +95,10 @@ public:
     using Error::Error;
 };
 class NumericError : public Error {
+public:
+    using Error::Error;
+};
+class DeviceError : public Error {
 public:
     using Error::Error;
 };

@@ -38,6 +38,18 @@ struct AlignedFree {
 };
 // Elements this thread's tensors may still allocate; null: unlimited.
 inline thread_local Index* allocation_budget = nullptr;
+// Charges a tensor of `capacity` elements growing to `shape` to this thread's
+// AllocationBudget, if there is one; every device's Tensor calls it.
+inline void charge_allocation_budget(const Shape& shape, Index capacity) {
+    if (!allocation_budget) return;
+    Index& left = *allocation_budget;
+    const Index n = shape.size_up_to(left + capacity);
+    if (n < 0)
+        throw ConfigError(ErrorId::config_argument, "a tensor of shape " + shape.str() +
+                                                        " exceeds the allocation budget of " + std::to_string(left) +
+                                                        " more elements");
+    if (n > capacity) left -= n;
+}
 }  // namespace detail
 
 // While one is alive, tensor allocations on this thread may take at most
@@ -117,7 +129,7 @@ public:
         if (n < 0)
             throw ShapeError(ErrorId::shape_rank,
                              "Tensor: the number of elements of " + shape.str() + " overflows a 64-bit count");
-        if (detail::allocation_budget) charge_budget(shape);
+        detail::charge_allocation_budget(shape, capacity_);
         if (n > capacity_) {
             void* p = nullptr;
             if (static_cast<std::size_t>(n) <= max_bytes / sizeof(T))
@@ -219,15 +231,6 @@ public:
     }
 
 private:
-    void charge_budget(const Shape& shape) {
-        Index& left = *detail::allocation_budget;
-        const Index n = shape.size_up_to(left + capacity_);
-        if (n < 0)
-            throw ConfigError(ErrorId::config_argument, "a tensor of shape " + shape.str() +
-                                                            " exceeds the allocation budget of " +
-                                                            std::to_string(left) + " more elements");
-        if (n > capacity_) left -= n;
-    }
     // Leaves room for round_up() and for pointer differences within the buffer.
     static constexpr std::size_t max_bytes = std::numeric_limits<std::ptrdiff_t>::max() / 2;
     static std::string byte_count(Index n) {

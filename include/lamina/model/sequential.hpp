@@ -211,6 +211,10 @@ public:
 
         std::vector<Index> order(static_cast<std::size_t>(n_train));
         const Index steps = (n_train + batch_size - 1) / batch_size;
+        // The training rows move to the device once per fit (on the CPU:
+        // nothing moves); batches are gathered there.
+        const auto staged_x = Backend<Device>::stage(x.data(), n_train * x.cols());
+        const auto staged_y = Backend<Device>::stage(y.data(), n_train * y.cols());
 
         History history;
         history.params = {options.epochs, steps, options.verbose};
@@ -225,6 +229,7 @@ public:
             // state, which model files save: resumed training reshuffles exactly.
             std::iota(order.begin(), order.end(), Index(0));
             if (options.shuffle) rng_.shuffle(order.begin(), order.end());
+            const auto staged_order = Backend<Device>::stage(order.data(), n_train);
 
             ProgressBar bar(steps, options.verbose, terminal, std::cout);
             ProgressBar::Values values;  // reused by every step: a step allocates nothing
@@ -236,8 +241,8 @@ public:
                 const Index first = step * batch_size;
                 const Index count = std::min(batch_size, n_train - first);
                 for (auto& cb : options.callbacks) cb->on_train_batch_begin(*this, step, batch_logs);
-                upload_rows(x, order.data() + first, count, acts_[0]);
-                upload_rows(y, order.data() + first, count, batch_y_);
+                gather_rows(staged_x.data(), x.shape(), staged_order.data() + first, count, acts_[0]);
+                gather_rows(staged_y.data(), y.shape(), staged_order.data() + first, count, batch_y_);
                 const T batch_loss = train_step();
                 loss_sum += double(batch_loss) * double(count);
                 seen += count;
@@ -435,6 +440,14 @@ public:
     // with the same layers (types, configs, order; names may differ).
     // All-or-nothing: on any error the weights are unchanged.
     void load_weights(const std::string& path) { detail::SequentialFile<T, Device>::load_weights(*this, path); }
+
+    // This model on another device: model.to<Cuda>(), model.to<Cpu>(). A copy
+    // of everything save() keeps (layers, weights, compile settings, optimizer
+    // state, generators), so fit and predict continue as they would here.
+    template <class Other>
+    Sequential<T, Other> to() const {
+        return detail::SequentialFile<T, Device>::template convert<Other>(*this);
+    }
     // Epochs fit() has finished over this model's life, saved and loaded with it.
     int epochs_completed() const noexcept { return epochs_completed_; }
 
@@ -557,14 +570,16 @@ private:
     }
 
     // ---- the host/device transfer points ----
-    // 1. Data in: rows order[0..count) of the host data set into a device
-    //    batch (fit's shuffled batches), or rows [first, first + count)
-    //    (evaluate and predict), reusing dst's buffer.
-    static void upload_rows(const HostTensor& src, const Index* order, Index count, TensorType& dst) {
-        Shape s = src.shape();
+    // 1. Data in: fit stages its training rows on the device once
+    //    (Backend::stage) and gathers each shuffled batch there, rows
+    //    order[0..count) of `staged` (a data set of `shape`); evaluate and
+    //    predict upload rows [first, first + count) of the host data. Both
+    //    reuse dst's buffer.
+    static void gather_rows(const T* staged, const Shape& shape, const Index* order, Index count, TensorType& dst) {
+        Shape s = shape;
         s[0] = count;
         dst.resize(s);
-        Backend<Device>::gather_rows(src.data(), src.cols(), order, count, dst.data());
+        Backend<Device>::gather_rows(staged, shape.sample_size(), order, count, dst.data());
     }
     static void upload_rows(const HostTensor& src, Index first, Index count, TensorType& dst) {
         Shape s = src.shape();

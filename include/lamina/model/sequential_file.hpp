@@ -9,6 +9,8 @@
 //       training state (epochs done, generators)
 //   restore(empty model, file, where)       the inverse, for load(); every
 //       error is a FormatError of the file, named by `where`
+//   convert<Other>(model)                   Sequential::to<Other>(): the model
+//       rebuilt on another device through to_file and restore
 //   check_same_architecture(model, file, where)  load_weights' test: same
 //       layer types, configs (initializers aside), order and weight shapes
 // Files are read with io::read_model_file_bytes, which never reads more than
@@ -49,6 +51,17 @@ struct SequentialFile {
         Model m(f.model_name);
         restore(m, f, context);
         return m;
+    }
+
+    // The same model on another device, as save() and load() would carry it
+    // (weights, compile settings, optimizer state, generators), without the bytes.
+    template <class Other>
+    static Sequential<T, Other> convert(const Model& m) {
+        m.require_built((std::string("to<") + Other::name + ">()").c_str());
+        const auto f = to_file(m, io::ModelFileKind::Model, true);
+        Sequential<T, Other> out(f.model_name);
+        SequentialFile<T, Other>::restore(out, f, "model '" + m.name_ + "' moved to " + Other::name);
+        return out;
     }
 
     static void load_weights(Model& m, const std::string& path) {

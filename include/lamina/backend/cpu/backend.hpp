@@ -49,7 +49,22 @@ struct Backend<Cpu> {
     static void download(const T* src, Index n, T* host) {
         upload(src, n, host);
     }
-    // dst row r = host row order[r] of `cols` values, for r < count.
+    // A host array that stays on the device for a whole fit (the data set,
+    // each epoch's order); the CPU reads it where it is.
+    template <class T>
+    class Staged {
+    public:
+        Staged(const T* host, Index) : data_(host) {}
+        const T* data() const noexcept { return data_; }
+
+    private:
+        const T* data_;
+    };
+    template <class T>
+    static Staged<T> stage(const T* host, Index n) {
+        return Staged<T>(host, n);
+    }
+    // dst row r = staged row order[r] of `cols` values, for r < count.
     template <class T>
     static void gather_rows(const T* host, Index cols, const Index* order, Index count, T* dst) {
         const std::size_t bytes = static_cast<std::size_t>(cols) * sizeof(T);

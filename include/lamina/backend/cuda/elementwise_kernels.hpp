@@ -4,7 +4,7 @@
 // Contract: each function computes the value(s) of one index i (an element,
 // a row or a column, as its name says) of a row-major (rows, cols) tensor and
 // touches nothing else, so a kernel runs it once per thread and the host test
-// suite runs it in a loop over every index (tests/test_cuda_kernels_host.cpp)
+// suite runs it in a loop over every index (tests/cuda_host/test_kernels_host.cpp)
 // against Backend<Cpu>. Activation derivatives read the activation's output y,
 // as backend/cpu/elementwise.hpp does.
 #pragma once

@@ -9,6 +9,7 @@
 #include <lamina/backend/cuda/elementwise_kernels.hpp>
 #include <lamina/backend/cuda/loss_kernels.hpp>
 #include <lamina/backend/cuda/optimizer_kernels.hpp>
+#include <lamina/backend/cuda/sum_kernels.hpp>
 #include <lamina/lamina.hpp>
 
 #include <cmath>
@@ -214,4 +215,21 @@ TEST_CASE("The CUDA Dropout mask is counter-based: reproducible per key, fair, a
     CHECK(std::abs(double(kept) - 0.7 * double(n)) < 725);
     // Independent masks agree on 0.7^2 + 0.3^2 = 58 % of elements.
     CHECK(std::abs(double(same_as_other_key) / double(n) - 0.58) < 0.01);
+}
+
+TEST_CASE("The device sum's per-thread shares cover every value once, in a fixed order", "[cuda_host]") {
+    for (Index n : {0, 1, 255, 256, 257, 1000, 4099}) {
+        CAPTURE(n);
+        std::vector<long long> values(static_cast<std::size_t>(n));
+        for (Index i = 0; i < n; ++i) values[std::size_t(i)] = (i * 37 + 11) % 1001 - 500;
+        long long want = 0, got = 0;
+        for (long long v : values) want += v;
+        // The block's tree: 256 shares, then halves added pairwise, as reduce.hpp's kernel does.
+        std::vector<long long> shares(256);
+        for (Index t = 0; t < 256; ++t) shares[std::size_t(t)] = ck::partial_sum_at(t, values.data(), n, Index(256));
+        for (std::size_t half = 128; half > 0; half /= 2)
+            for (std::size_t t = 0; t < half; ++t) shares[t] += shares[t + half];
+        got = shares[0];
+        CHECK(got == want);
+    }
 }

@@ -1,0 +1,423 @@
+// lamina/backend/cuda/backend.hpp: Backend<Cuda>, the GPU side of the seam.
+//
+// Contract: every operation of backend/backend.hpp for Cuda, on device
+// memory (TensorView<T, Cuda>, raw device pointers), queued on lamina's
+// stream (runtime.hpp) without waiting, except where a value comes back to
+// the host: download, the losses' batch mean and count_correct, which wait
+// for the stream. GEMMs go to cuBLAS (full float precision: no TF32); every
+// other operation is one launch (launch.hpp) of a per-index function from
+// backend/cuda/*_kernels.hpp, the functions the host tests run on the CPU
+// against Backend<Cpu>. Scratch space (loss terms, convolution columns in
+// inference) comes from the caching allocator, so a steady training step
+// calls neither cudaMalloc nor cudaFree. Differences from the CPU backend,
+// by design: Dropout masks come from a counter-based hash of a key drawn from
+// the layer's Rng (the same seed gives the same masks on the GPU, not the
+// CPU's masks), and sums are taken in another order (equal to rounding).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "lamina/backend/cuda/allocator.hpp"
+#include "lamina/backend/cuda/device.hpp"
+#include "lamina/backend/cuda/elementwise_kernels.hpp"
+#include "lamina/backend/cuda/launch.hpp"
+#include "lamina/backend/cuda/loss_kernels.hpp"
+#include "lamina/backend/cuda/metric_kernels.hpp"
+#include "lamina/backend/cuda/optimizer_kernels.hpp"
+#include "lamina/backend/cuda/reduce.hpp"
+#include "lamina/backend/cuda/runtime.hpp"
+#include "lamina/backend/cuda/tensor.hpp"
+#include "lamina/backend/cuda/window_kernels.hpp"
+#include "lamina/core/accuracy_kind.hpp"
+#include "lamina/core/activation_kind.hpp"
+#include "lamina/core/initializers.hpp"
+#include "lamina/core/pool_kind.hpp"
+#include "lamina/core/random.hpp"
+#include "lamina/core/tensor_view.hpp"
+#include "lamina/core/window.hpp"
+
+namespace lamina {
+
+template <class Device>
+struct Backend;
+
+namespace cuda::detail {
+
+inline Index conv_rows(const Window2D& g) { return g.channels * g.k_h * g.k_w; }
+// Samples per GEMM: the whole batch unless its columns would pass 2^26 values (256 MB of float).
+inline Index conv_chunk(const Window2D& g, Index filters, Index batch) {
+    const Index per_sample = (conv_rows(g) > filters ? conv_rows(g) : filters) * g.out_plane();
+    const Index fit = (Index(1) << 26) / (per_sample > 0 ? per_sample : 1);
+    const Index chunk = fit < batch ? fit : batch;
+    return chunk > 0 ? chunk : 1;
+}
+// The sum over `scale` of term(i) for i < n (a loss's batch mean), computed
+// on the device; term is a __device__ lambda returning double.
+template <class F>
+double batch_mean(const char* operation, Index n, double scale, F term) {
+    if (n <= 0) return 0;
+    DeviceBuffer<double> terms(static_cast<std::size_t>(n), operation);
+    double* t = terms.data();
+    launch(operation, n, [=] __device__(Index i) { t[i] = term(i); });
+    return sum_to_host(t, n, operation) / scale;
+}
+
+}  // namespace cuda::detail
+
+// The workspace Conv2D keeps for its backward: im2col columns and dL/dz.
+template <class T>
+struct CudaConv2DWorkspace {
+    Tensor<T, Cuda> columns;   // (C*KH*KW, chunk*OH*OW)
+    Tensor<T, Cuda> gradient;  // (F, chunk*OH*OW)
+};
+
+template <>
+struct Backend<Cuda> {
+    template <class T>
+    using View = TensorView<T, Cuda>;
+    template <class T>
+    using ConstView = TensorView<const T, Cuda>;
+
+    // ---- transfers ----
+    template <class T>
+    static void upload(const T* host, Index n, T* dst) {
+        if (n > 0)
+            cuda::check(cudaMemcpyAsync(dst, host, bytes<T>(n), cudaMemcpyHostToDevice, cuda::stream()),
+                        "copying to the GPU");
+    }
+    template <class T>
+    static void download(const T* src, Index n, T* host) {
+        if (n <= 0) return;
+        cuda::check(cudaMemcpyAsync(host, src, bytes<T>(n), cudaMemcpyDeviceToHost, cuda::stream()),
+                    "copying from the GPU");
+        cuda::synchronize("copying from the GPU");
+    }
+    // A host array kept on the device for a whole fit: the data set, once,
+    // and each epoch's shuffled order.
+    template <class T>
+    class Staged {
+    public:
+        Staged(const T* host, Index n) : buffer_(static_cast<std::size_t>(n), "uploading the data set to the GPU") {
+            upload(host, n, buffer_.data());
+        }
+        const T* data() const noexcept { return buffer_.data(); }
+
+    private:
+        cuda::DeviceBuffer<T> buffer_;
+    };
+    template <class T>
+    static Staged<T> stage(const T* host, Index n) {
+        return Staged<T>(host, n);
+    }
+    // dst row r = row order[r] of the staged rows, all on the device.
+    template <class T>
+    static void gather_rows(const T* src, Index cols, const Index* order, Index count, T* dst) {
+        cuda::launch("gather_rows", count * cols,
+                     [=] __device__(Index i) { cuda_kernels::gather_at(i, src, cols, order, dst); });
+    }
+    template <class T>
+    static void copy(ConstView<T> src, View<T> dst) {
+        if (src.size() > 0 && src.data() != dst.data())
+            cuda::check(
+                cudaMemcpyAsync(dst.data(), src.data(), bytes<T>(src.size()), cudaMemcpyDeviceToDevice, cuda::stream()),
+                "copying on the GPU");
+    }
+
+    // ---- dense ----
+    // C (m, n) = alpha op(A) op(B) + beta C, row-major; cuBLAS is column-major,
+    // so it computes C^T = op(B)^T op(A)^T with the operands swapped.
+    template <class T>
+    static void gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, const T* a, const T* b, T beta,
+                     T* c) {
+        if (m <= 0 || n <= 0) return;
+        const int lda = int(trans_a ? m : k), ldb = int(trans_b ? k : n);
+        const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+        std::lock_guard<std::mutex> lock(cuda::blas_mutex());
+        if constexpr (std::is_same_v<T, float>)
+            cuda::check(
+                cublasSgemm(cuda::blas(), op_b, op_a, int(n), int(m), int(k), &alpha, b, ldb, a, lda, &beta, c, int(n)),
+                "cublasSgemm");
+        else
+            cuda::check(
+                cublasDgemm(cuda::blas(), op_b, op_a, int(n), int(m), int(k), &alpha, b, ldb, a, lda, &beta, c, int(n)),
+                "cublasDgemm");
+    }
+    template <class T>
+    static void add_bias_rows(View<T> y, ConstView<T> b) {
+        T* yp = y.data();
+        const T* bp = b.data();
+        const Index cols = y.cols();
+        cuda::launch("add_bias_rows", y.size(),
+                     [=] __device__(Index i) { cuda_kernels::add_bias_at(i, yp, bp, cols); });
+    }
+    template <class T>
+    static void accumulate_column_sums(ConstView<T> dz, View<T> db) {
+        const T* d = dz.data();
+        T* out = db.data();
+        const Index rows = dz.rows(), cols = dz.cols();
+        cuda::launch("accumulate_column_sums", cols,
+                     [=] __device__(Index c) { cuda_kernels::column_sum_at(c, d, rows, cols, out); });
+    }
+    template <class T>
+    static void activation_forward(ActivationKind kind, View<T> y) {
+        T* yp = y.data();
+        const Index cols = y.cols();
+        if (kind == ActivationKind::Linear) return;
+        if (kind == ActivationKind::Softmax)
+            cuda::launch("softmax", y.rows(), [=] __device__(Index r) { cuda_kernels::softmax_row(r, yp, cols); });
+        else
+            cuda::launch("activation", y.size(), [=] __device__(Index i) { cuda_kernels::activation_at(kind, i, yp); });
+    }
+    template <class T>
+    static void activation_backward(ActivationKind kind, ConstView<T> y, ConstView<T> dy, View<T> dz) {
+        const T *yp = y.data(), *d = dy.data();
+        T* out = dz.data();
+        const Index cols = y.cols();
+        if (kind == ActivationKind::Softmax)
+            cuda::launch("softmax backward", y.rows(),
+                         [=] __device__(Index r) { cuda_kernels::softmax_backward_row(r, yp, d, out, cols); });
+        else
+            cuda::launch("activation backward", y.size(),
+                         [=] __device__(Index i) { cuda_kernels::activation_backward_at(kind, i, yp, d, out); });
+    }
+
+    // ---- conv2d: im2col + one cuBLAS GEMM per chunk of samples ----
+    template <class T>
+    using Conv2DWorkspace = CudaConv2DWorkspace<T>;
+    template <class T>
+    static void conv2d_reserve(Conv2DWorkspace<T>& ws, const Window2D& g, Index filters, Index batch) {
+        const Index chunk = conv_chunk(g, filters, batch);
+        ws.columns.reserve(conv_rows(g) * chunk * g.out_plane());
+        ws.gradient.reserve(filters * chunk * g.out_plane());
+    }
+    template <class T>
+    static void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, ConstView<T> x,
+                               ConstView<T> kernel, const T* bias, View<T> y) {
+        const Index batch = x.rows(), chunk = conv_chunk(g, filters, batch), P = g.out_plane(), rows = conv_rows(g);
+        const Index in_sample = g.channels * g.in_plane();
+        // Inference is const on the layer: columns from the cache, not the layer's workspace.
+        cuda::DeviceBuffer<T> columns(static_cast<std::size_t>(rows * chunk * P), "Conv2D columns");
+        cuda::DeviceBuffer<T> out(static_cast<std::size_t>(filters * chunk * P), "Conv2D output");
+        for (Index n0 = 0; n0 < batch; n0 += chunk) {
+            const Index count = chunk < batch - n0 ? chunk : batch - n0;
+            const T* xs = x.data() + n0 * in_sample;
+            T* cols = columns.data();
+            T* o = out.data();
+            T* ys = y.data() + n0 * filters * P;
+            cuda::launch("Conv2D im2col", rows * count * P,
+                         [=] __device__(Index i) { cuda_kernels::im2col_at(g, count, i, xs, cols); });
+            // out (F, count*P) = W (F, C*KH*KW) . cols (C*KH*KW, count*P)
+            gemm(false, false, filters, count * P, rows, T(1), kernel.data(), cols, T(0), o);
+            cuda::launch("Conv2D output", count * filters * P, [=] __device__(Index i) {
+                cuda_kernels::conv_output_at(i, filters, P, count, o, bias, ys);
+                cuda_kernels::activation_at(act, i, ys);
+            });
+        }
+    }
+    template <class T>
+    static void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2DWorkspace<T>& ws,
+                                ConstView<T> x, ConstView<T> y, ConstView<T> dy, ConstView<T> kernel, View<T> dkernel,
+                                T* dbias, T* dx) {
+        const Index batch = x.rows(), chunk = conv_chunk(g, filters, batch), P = g.out_plane(), rows = conv_rows(g);
+        const Index in_sample = g.channels * g.in_plane();
+        ws.columns.reserve(rows * chunk * P);
+        ws.gradient.reserve(filters * chunk * P);
+        for (Index n0 = 0; n0 < batch; n0 += chunk) {
+            const Index count = chunk < batch - n0 ? chunk : batch - n0, ld = count * P;
+            const T* xs = x.data() + n0 * in_sample;
+            const T* ys = y.data() + n0 * filters * P;
+            const T* dys = dy.data() + n0 * filters * P;
+            T* cols = ws.columns.data();
+            T* dz = ws.gradient.data();
+            // dz (F, count*P) = dy * act'(y), from NCHW into the GEMM's layout.
+            cuda::launch("Conv2D output gradient", count * filters * P, [=] __device__(Index i) {
+                cuda_kernels::conv_output_gradient_at(act, i, filters, P, count, ys, dys, dz);
+            });
+            if (dbias)
+                cuda::launch("Conv2D bias gradient", filters,
+                             [=] __device__(Index f) { cuda_kernels::row_sum_at(f, dz, ld, dbias); });
+            cuda::launch("Conv2D im2col", rows * ld,
+                         [=] __device__(Index i) { cuda_kernels::im2col_at(g, count, i, xs, cols); });
+            // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
+            gemm(false, true, filters, rows, ld, T(1), dz, cols, T(1), dkernel.data());
+            if (!dx) continue;
+            // dcols (C*KH*KW, count*P) = W^T . dz, into the columns (already used).
+            gemm(true, false, rows, ld, filters, T(1), kernel.data(), dz, T(0), cols);
+            T* dxs = dx + n0 * in_sample;
+            cuda::launch("Conv2D col2im", count * in_sample,
+                         [=] __device__(Index i) { cuda_kernels::col2im_at(g, count, i, cols, dxs); });
+        }
+    }
+
+    // ---- pooling ----
+    template <class T>
+    static void pool2d_forward(PoolKind kind, const Window2D& g, ConstView<T> x, View<T> y) {
+        const T* xp = x.data();
+        T* yp = y.data();
+        cuda::launch("pooling", y.size(),
+                     [=] __device__(Index o) { cuda_kernels::pool_forward_at(kind, g, o, xp, yp); });
+    }
+    template <class T>
+    static void pool2d_backward(PoolKind kind, const Window2D& g, ConstView<T> x, ConstView<T> y, ConstView<T> dy,
+                                View<T> dx) {
+        const T *xp = x.data(), *yp = y.data(), *d = dy.data();
+        T* out = dx.data();
+        cuda::launch("pooling backward", dx.size(),
+                     [=] __device__(Index i) { cuda_kernels::pool_backward_at(kind, g, i, xp, yp, d, out); });
+    }
+    template <class T>
+    static void global_average_pool_forward(Index plane, ConstView<T> x, View<T> y) {
+        const T* xp = x.data();
+        T* yp = y.data();
+        cuda::launch("global average pooling", y.size(),
+                     [=] __device__(Index p) { cuda_kernels::global_average_pool_at(p, plane, xp, yp); });
+    }
+    template <class T>
+    static void global_average_pool_backward(Index plane, ConstView<T> dy, View<T> dx) {
+        const T* d = dy.data();
+        T* out = dx.data();
+        cuda::launch("global average pooling backward", dx.size(),
+                     [=] __device__(Index i) { cuda_kernels::global_average_pool_backward_at(i, plane, d, out); });
+    }
+
+    // ---- dropout: one key per call from the layer's generator ----
+    template <class T>
+    static void dropout_forward(Rng& rng, double rate, ConstView<T> x, View<T> mask, View<T> y) {
+        const std::uint64_t key = rng.next_u64();
+        const auto threshold = static_cast<std::uint64_t>(rate * 4294967296.0);
+        const T scale = T(1) / T(1 - rate);
+        T* m = mask.data();
+        cuda::launch("Dropout mask", mask.size(),
+                     [=] __device__(Index i) { cuda_kernels::dropout_mask_at(i, key, threshold, scale, m); });
+        multiply(x, ConstView<T>(mask), y);
+    }
+    template <class T>
+    static void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
+        const T *ap = a.data(), *bp = b.data();
+        T* o = out.data();
+        cuda::launch("multiply", out.size(), [=] __device__(Index i) { cuda_kernels::multiply_at(i, ap, bp, o); });
+    }
+
+    // ---- initialisers: drawn on the host from the same generator as on the CPU ----
+    template <class T>
+    static void initialize(View<T> w, Initializer init, Index fan_in, Index fan_out, Rng& rng) {
+        Tensor<T, Cpu> host(w.shape());
+        lamina::initialize(host.view(), init, fan_in, fan_out, rng);
+        upload(host.data(), host.size(), w.data());
+    }
+
+    // ---- losses: per-row (or element) terms, summed on the device ----
+    template <class T>
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad) {
+        const T *z = logits.data(), *y = labels.data();
+        const Index K = logits.cols();
+        const double B = double(logits.rows());
+        return batch_mean("sparse softmax cross-entropy", logits.rows(), B, [=] __device__(Index r) {
+            return cuda_kernels::sparse_softmax_cross_entropy_row(r, z, y, K, grad, B);
+        });
+    }
+    template <class T>
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad) {
+        const T *z = logits.data(), *y = target.data();
+        const Index K = logits.cols();
+        const double B = double(logits.rows());
+        return batch_mean("softmax cross-entropy", logits.rows(), B, [=] __device__(Index r) {
+            return cuda_kernels::softmax_cross_entropy_row(r, z, y, K, grad, B);
+        });
+    }
+    template <class T>
+    static T probability_cross_entropy(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels, T* grad,
+                                       double eps) {
+        const T *p = probs.data(), *l = labels.data();
+        const Index K = probs.cols();
+        const double B = double(probs.rows());
+        return batch_mean("cross-entropy", probs.rows(), B, [=] __device__(Index r) {
+            return cuda_kernels::probability_cross_entropy_row(r, p, target, sparse, l, K, grad, eps, B);
+        });
+    }
+    template <class T>
+    static void softmax_logit_gradient(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels,
+                                       View<T> grad, double eps) {
+        const T *p = probs.data(), *l = labels.data();
+        T* g = grad.data();
+        const Index K = probs.cols();
+        const double B = double(probs.rows());
+        cuda::launch("softmax cross-entropy gradient", probs.rows(), [=] __device__(Index r) {
+            cuda_kernels::softmax_logit_gradient_row(r, p, target, sparse, l, K, g, eps, B);
+        });
+    }
+    template <class T>
+    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps) {
+        const T *p = pred.data(), *y = target.data();
+        const double n = double(pred.size());
+        return batch_mean("binary cross-entropy", pred.size(), n, [=] __device__(Index i) {
+            return cuda_kernels::binary_cross_entropy_at(i, p, y, from_logits, grad, eps, n);
+        });
+    }
+    template <class T>
+    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad) {
+        const T *p = pred.data(), *y = target.data();
+        const double n = double(pred.size());
+        return batch_mean("mean squared error", pred.size(), n,
+                          [=] __device__(Index i) { return cuda_kernels::squared_error_at(i, p, y, grad, n); });
+    }
+
+    // ---- optimizers ----
+    template <class T>
+    static void sgd_update(View<T> w, ConstView<T> g, T* m, T lr, T momentum, bool nesterov) {
+        T* wp = w.data();
+        const T* gp = g.data();
+        cuda::launch("SGD update", w.size(),
+                     [=] __device__(Index i) { cuda_kernels::sgd_at(i, wp, gp, m, lr, momentum, nesterov); });
+    }
+    template <class T>
+    static void adam_update(View<T> w, ConstView<T> g, View<T> m, View<T> v, T* vhat, T alpha, T one_minus_beta_1,
+                            T one_minus_beta_2, T epsilon) {
+        T *wp = w.data(), *mp = m.data(), *vp = v.data();
+        const T* gp = g.data();
+        cuda::launch("Adam update", w.size(), [=] __device__(Index i) {
+            cuda_kernels::adam_at(i, wp, gp, mp, vp, vhat, alpha, one_minus_beta_1, one_minus_beta_2, epsilon);
+        });
+    }
+    template <class T>
+    static void rmsprop_update(View<T> w, ConstView<T> g, View<T> v, T* mg, T* mom, T lr, T rho, T one_minus_rho,
+                               T momentum, T epsilon) {
+        T *wp = w.data(), *vp = v.data();
+        const T* gp = g.data();
+        cuda::launch("RMSprop update", w.size(), [=] __device__(Index i) {
+            cuda_kernels::rmsprop_at(i, wp, gp, vp, mg, mom, lr, rho, one_minus_rho, momentum, epsilon);
+        });
+    }
+
+    // ---- metrics ----
+    template <class T>
+    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T binary_threshold) {
+        const Index n = cuda_kernels::accuracy_items(kind, pred.rows(), pred.cols());
+        if (n <= 0) return 0;
+        const T *p = pred.data(), *y = target.data();
+        const Index cols = pred.cols();
+        cuda::DeviceBuffer<long long> hits(static_cast<std::size_t>(n), "accuracy");
+        long long* h = hits.data();
+        cuda::launch("accuracy", n, [=] __device__(Index i) {
+            h[i] = cuda_kernels::correct_at(kind, i, p, y, cols, binary_threshold);
+        });
+        return Index(cuda::sum_to_host(h, n, "the accuracy count"));
+    }
+
+private:
+    template <class T>
+    static std::size_t bytes(Index n) {
+        return static_cast<std::size_t>(n) * sizeof(T);
+    }
+    static Index conv_rows(const Window2D& g) { return cuda::detail::conv_rows(g); }
+    static Index conv_chunk(const Window2D& g, Index filters, Index batch) {
+        return cuda::detail::conv_chunk(g, filters, batch);
+    }
+    template <class F>
+    static double batch_mean(const char* operation, Index n, double scale, F term) {
+        return cuda::detail::batch_mean(operation, n, scale, term);
+    }
+};
+
+}  // namespace lamina

@@ -1,0 +1,149 @@
+// lamina/backend/cuda/tensor.hpp: Tensor<T, Cuda>, a tensor in GPU memory.
+//
+// Contract: the owning tensor of core/tensor.hpp with its buffer in device
+// memory from the caching allocator (allocator.hpp): the same shape rules,
+// overflow checks, AllocationBudget, resize/reserve/reshape semantics (a
+// resize within capacity never allocates), deep copies (device to device)
+// and moves. Its elements cannot be read by host code: there is no
+// operator[], no Eigen map; views (TensorView<T, Cuda>) go to Backend<Cuda>,
+// and to_host() / to_device() copy between the host and the GPU.
+#pragma once
+
+#include <limits>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "lamina/backend/cuda/allocator.hpp"
+#include "lamina/backend/cuda/device.hpp"
+#include "lamina/backend/cuda/runtime.hpp"
+#include "lamina/core/tensor.hpp"
+
+namespace lamina {
+
+template <class T>
+class Tensor<T, Cuda> {
+    static_assert(std::is_trivially_copyable_v<T>,
+                  "lamina::Tensor holds arithmetic types (float, double, int32_t, uint8_t)");
+
+public:
+    using value_type = T;
+    using device_type = Cuda;
+
+    Tensor() = default;
+    explicit Tensor(const Shape& shape) { resize(shape); }
+    Tensor(const Tensor& other) { *this = other; }
+    Tensor& operator=(const Tensor& other) {
+        if (this != &other) {
+            resize(other.shape_);
+            if (size() > 0)
+                cuda::check(
+                    cudaMemcpyAsync(data(), other.data(), bytes(size()), cudaMemcpyDeviceToDevice, cuda::stream()),
+                    "copying a CUDA tensor");
+        }
+        return *this;
+    }
+    Tensor(Tensor&& other) noexcept { swap(other); }
+    Tensor& operator=(Tensor&& other) noexcept {
+        swap(other);
+        return *this;
+    }
+    void swap(Tensor& other) noexcept {
+        buffer_.swap(other.buffer_);
+        std::swap(capacity_, other.capacity_);
+        std::swap(shape_, other.shape_);
+    }
+
+    // Gives the tensor `shape`; allocates only when the buffer is too small.
+    // Contents are unspecified after a resize that changes the size.
+    void resize(const Shape& shape) {
+        const Index n = shape.size_up_to(std::numeric_limits<Index>::max());
+        if (n < 0)
+            throw ShapeError(ErrorId::shape_rank,
+                             "Tensor: the number of elements of " + shape.str() + " overflows a 64-bit count");
+        detail::charge_allocation_budget(shape, capacity_);
+        if (n > capacity_) {
+            if (static_cast<std::size_t>(n) > max_bytes / sizeof(T))
+                throw ConfigError(ErrorId::config_memory, "Tensor: cannot allocate " + shape.str() + " on the GPU");
+            buffer_ = cuda::DeviceBuffer<T>(static_cast<std::size_t>(n),
+                                            "Tensor<" + std::string(type_name()) + ", Cuda> of shape " + shape.str());
+            capacity_ = n;
+        }
+        shape_ = shape;
+    }
+    void reserve(Index n) {
+        if (n > capacity_) {
+            Shape keep = shape_;
+            resize(Shape{n});
+            shape_ = keep;
+        }
+    }
+    void reshape(const Shape& shape) {
+        if (shape.size() != size())
+            throw ShapeError(ErrorId::shape_mismatch,
+                             "Tensor::reshape: cannot view " + shape_.str() + " as " + shape.str());
+        shape_ = shape;
+    }
+
+    const Shape& shape() const noexcept { return shape_; }
+    Index size() const noexcept { return shape_.size(); }
+    Index capacity() const noexcept { return capacity_; }
+    bool empty() const noexcept { return size() == 0; }
+    Index rows() const noexcept { return shape_.rank() == 0 ? 1 : shape_[0]; }
+    Index cols() const noexcept { return shape_.sample_size(); }
+
+    // Device pointers: for Backend<Cuda> and kernels, never for host reads.
+    T* data() noexcept { return buffer_.data(); }
+    const T* data() const noexcept { return buffer_.data(); }
+
+    void set_zero() {
+        if (size() > 0) cuda::check(cudaMemsetAsync(data(), 0, bytes(size()), cuda::stream()), "zeroing a CUDA tensor");
+    }
+
+    TensorView<T, Cuda> view() noexcept { return {data(), shape_}; }
+    TensorView<const T, Cuda> view() const noexcept { return {data(), shape_}; }
+    TensorView<const T, Cuda> cview() const noexcept { return view(); }
+
+    // A copy of the host tensor on the GPU, and back.
+    static Tensor from_host(const Tensor<T, Cpu>& host) {
+        Tensor t(host.shape());
+        if (t.size() > 0)
+            cuda::check(cudaMemcpyAsync(t.data(), host.data(), bytes(t.size()), cudaMemcpyHostToDevice, cuda::stream()),
+                        "copying a tensor to the GPU");
+        return t;
+    }
+    Tensor<T, Cpu> to_host() const {
+        Tensor<T, Cpu> h(shape_);
+        if (size() > 0) {
+            cuda::check(cudaMemcpyAsync(h.data(), data(), bytes(size()), cudaMemcpyDeviceToHost, cuda::stream()),
+                        "copying a tensor from the GPU");
+            cuda::synchronize("copying a tensor from the GPU");
+        }
+        return h;
+    }
+
+private:
+    static constexpr std::size_t max_bytes = std::numeric_limits<std::ptrdiff_t>::max() / 2;
+    static std::size_t bytes(Index n) { return static_cast<std::size_t>(n) * sizeof(T); }
+    static const char* type_name() {
+        if constexpr (std::is_same_v<T, float>) return "float";
+        else if constexpr (std::is_same_v<T, double>) return "double";
+        else return "T";
+    }
+
+    cuda::DeviceBuffer<T> buffer_;
+    Index capacity_ = 0;
+    Shape shape_{0};
+};
+
+// Host <-> GPU copies of a whole tensor.
+template <class T>
+Tensor<T, Cuda> to_device(const Tensor<T, Cpu>& host) {
+    return Tensor<T, Cuda>::from_host(host);
+}
+template <class T>
+Tensor<T, Cpu> to_host(const Tensor<T, Cuda>& device) {
+    return device.to_host();
+}
+
+}  // namespace lamina
