@@ -4,14 +4,17 @@
 // prints one JSON object per line for the script to read.
 //
 //   bench_workloads --workload keras128|dense512|keras_cnn [--epochs N] [--seed S]
-//                   [--data DIR] [--latency-images N]
+//                   [--data DIR] [--latency-images N] [--batch-size B]
+//                   [--inference-batch N] [--device cpu|cuda]
 //
 // W1 keras128: examples/networks.hpp's keras128, Adam, batch 32 (5 epochs)
 // W2 dense512: dense512, RMSprop, one-hot targets, batch 128 (10 epochs)
 // W3 keras_cnn: the keras CNN, Adam(1e-3), batch 64 (3 epochs)
 // Inference is Sequential::predict, as a user calls it: batch 1 is one call
-// per test image (median and mean latency over --latency-images calls), batch
-// 1000 is predict(first 1000 test images, 1000) repeated for about a second.
+// per test image (median and mean latency over --latency-images calls), the
+// large batch is predict(first N test images, N), N = --inference-batch
+// (default 1000), repeated for about a second. --device cuda trains and
+// predicts with Sequential<float, Cuda> (a build with LAMINA_CUDA).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +25,9 @@
 
 #include "../examples/cli.hpp"
 #include "../examples/networks.hpp"
+#if LAMINA_BENCH_CUDA
+#include <lamina/cuda.hpp>
+#endif
 
 using namespace lamina;
 using Clock = std::chrono::steady_clock;
@@ -59,79 +65,107 @@ std::string json_list(const std::vector<double>& v) {
     return s + "]";
 }
 
+struct Settings {
+    std::string name;
+    int epochs;
+    Index batch, latency_images, inference_batch;
+    std::uint64_t seed;
+    std::string data, device;
+};
+
+template <class Device>
+int run(const Settings& s) {
+    const auto mnist = datasets::load_mnist<float>(s.data);
+    Sequential<float, Device> model(s.name, s.seed);
+    if (s.name == "keras_cnn") {
+        examples::add_cnn(model, "keras");
+        examples::compile_cnn(model, "keras");
+    } else {
+        examples::add_mlp(model, s.name);
+        examples::compile_mlp(model, s.name, s.name == "keras128" ? "adam" : "rmsprop");
+    }
+    model.build(mnist.train.x.shape().without_batch());
+
+    auto timer = std::make_shared<EpochTimer>();
+    FitOptions<float> options;
+    options.epochs = s.epochs;
+    options.batch_size = s.batch;
+    options.verbose = 0;
+    options.seed = s.seed;  // as the examples do: the same seed gives their exact run
+    options.callbacks.push_back(timer);
+    Evaluation result;
+    if (s.name == "dense512") {
+        model.fit(mnist.train.x, datasets::to_categorical(mnist.train.y, 10), options);
+        result = model.evaluate(mnist.test.x, datasets::to_categorical(mnist.test.y, 10));
+    } else {
+        model.fit(mnist.train.x, mnist.train.y, options);
+        result = model.evaluate(mnist.test.x, mnist.test.y);
+    }
+
+    // Batch 1: one predict() per image, each its own call.
+    std::vector<double> latencies;
+    latencies.reserve(std::size_t(s.latency_images));
+    for (Index i = 0; i < s.latency_images; ++i) {
+        const Tensor<float> one = mnist.test.x.slice_rows(i % mnist.test.x.rows(), 1);
+        const auto t0 = Clock::now();
+        const Tensor<float> p = model.predict(one, 1);
+        latencies.push_back(seconds_since(t0));
+        if (p.size() != 10) throw ShapeError(ErrorId::shape_mismatch, "bench_workloads: unexpected output size");
+    }
+    std::sort(latencies.begin(), latencies.end());
+    const double median_latency = latencies[latencies.size() / 2];
+    const double mean_latency = std::accumulate(latencies.begin(), latencies.end(), 0.0) / double(latencies.size());
+
+    // The large batch: repeated for at least a second after one warm-up call.
+    const Tensor<float> many = mnist.test.x.slice_rows(0, s.inference_batch);
+    model.predict(many, s.inference_batch);
+    int calls = 0;
+    const auto t0 = Clock::now();
+    while (calls < 3 || seconds_since(t0) < 1.0) {
+        model.predict(many, s.inference_batch);
+        ++calls;
+    }
+    const double batch_seconds = seconds_since(t0) / calls;
+
+    std::printf(
+        "{\"framework\": \"lamina\", \"workload\": \"%s\", \"device\": \"%s\", \"threads\": %d, "
+        "\"batch_size\": %lld, \"epoch_seconds\": %s, \"test_accuracy\": %.4f, \"test_loss\": %.4f, "
+        "\"batch1_median_s\": %.8f, \"batch1_mean_s\": %.8f, \"inference_batch\": %lld, "
+        "\"batch%lld_s\": %.6f, \"build\": \"%s\"}\n",
+        s.name.c_str(), s.device.c_str(), get_num_threads(), static_cast<long long>(s.batch),
+        json_list(timer->times).c_str(), result.accuracy(), result.loss, median_latency, mean_latency,
+        static_cast<long long>(s.inference_batch), static_cast<long long>(s.inference_batch), batch_seconds,
+        build_info().c_str());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const char* usage =
         "usage: bench_workloads --workload keras128|dense512|keras_cnn [--epochs N] [--seed S] [--data DIR]\n"
-        "                       [--latency-images N]\n";
+        "                       [--latency-images N] [--batch-size B] [--inference-batch N] [--device cpu|cuda]\n";
     try {
-        examples::Cli cli(argc, argv, usage, {"workload", "epochs", "seed", "data", "latency-images"});
-        const std::string name = cli.get_choice("workload", "keras_cnn", {"keras128", "dense512", "keras_cnn"});
-        const Workload w = workload_of(name);
-        const int epochs = int(cli.get_int("epochs", w.epochs, 1, 1000));
-        const auto seed = std::uint64_t(cli.get_int("seed", 1, 0, 1LL << 62));
-        const Index latency_images = cli.get_int("latency-images", 2000, 10, 10000);
-        const auto mnist = datasets::load_mnist<float>(cli.get("data", LAMINA_DEFAULT_DATA_DIR));
-
-        Sequential<float> model(name, seed);
-        if (name == "keras_cnn") {
-            examples::add_cnn(model, "keras");
-            examples::compile_cnn(model, "keras");
-        } else {
-            examples::add_mlp(model, name);
-            examples::compile_mlp(model, name, name == "keras128" ? "adam" : "rmsprop");
-        }
-        model.build(mnist.train.x.shape().without_batch());
-
-        auto timer = std::make_shared<EpochTimer>();
-        FitOptions<float> options;
-        options.epochs = epochs;
-        options.batch_size = w.batch;
-        options.verbose = 0;
-        options.seed = seed;  // as the examples do: the same seed gives their exact run
-        options.callbacks.push_back(timer);
-        Evaluation result;
-        if (name == "dense512") {
-            model.fit(mnist.train.x, datasets::to_categorical(mnist.train.y, 10), options);
-            result = model.evaluate(mnist.test.x, datasets::to_categorical(mnist.test.y, 10));
-        } else {
-            model.fit(mnist.train.x, mnist.train.y, options);
-            result = model.evaluate(mnist.test.x, mnist.test.y);
-        }
-
-        // Batch 1: one predict() per image, each its own call.
-        std::vector<double> latencies;
-        latencies.reserve(std::size_t(latency_images));
-        for (Index i = 0; i < latency_images; ++i) {
-            const Tensor<float> one = mnist.test.x.slice_rows(i % mnist.test.x.rows(), 1);
-            const auto t0 = Clock::now();
-            const Tensor<float> p = model.predict(one, 1);
-            latencies.push_back(seconds_since(t0));
-            if (p.size() != 10) throw ShapeError(ErrorId::shape_mismatch, "bench_workloads: unexpected output size");
-        }
-        std::sort(latencies.begin(), latencies.end());
-        const double median_latency = latencies[latencies.size() / 2];
-        const double mean_latency = std::accumulate(latencies.begin(), latencies.end(), 0.0) / double(latencies.size());
-
-        // Batch 1000: repeated for at least a second after one warm-up call.
-        const Tensor<float> thousand = mnist.test.x.slice_rows(0, 1000);
-        model.predict(thousand, 1000);
-        int calls = 0;
-        const auto t0 = Clock::now();
-        while (calls < 3 || seconds_since(t0) < 1.0) {
-            model.predict(thousand, 1000);
-            ++calls;
-        }
-        const double batch1000 = seconds_since(t0) / calls;
-
-        std::printf(
-            "{\"framework\": \"lamina\", \"workload\": \"%s\", \"threads\": %d, \"epoch_seconds\": %s, "
-            "\"test_accuracy\": %.4f, \"test_loss\": %.4f, \"batch1_median_s\": %.8f, \"batch1_mean_s\": %.8f, "
-            "\"batch1000_s\": %.6f, \"build\": \"%s\"}\n",
-            name.c_str(), get_num_threads(), json_list(timer->times).c_str(), result.accuracy(), result.loss,
-            median_latency, mean_latency, batch1000, build_info().c_str());
-        return 0;
+        examples::Cli cli(
+            argc, argv, usage,
+            {"workload", "epochs", "seed", "data", "latency-images", "batch-size", "inference-batch", "device"});
+        Settings s;
+        s.name = cli.get_choice("workload", "keras_cnn", {"keras128", "dense512", "keras_cnn"});
+        const Workload w = workload_of(s.name);
+        s.epochs = int(cli.get_int("epochs", w.epochs, 1, 1000));
+        s.batch = cli.get_int("batch-size", w.batch, 1, 60000);
+        s.seed = std::uint64_t(cli.get_int("seed", 1, 0, 1LL << 62));
+        s.latency_images = cli.get_int("latency-images", 2000, 10, 10000);
+        s.inference_batch = cli.get_int("inference-batch", 1000, 1, 10000);
+        s.data = cli.get("data", LAMINA_DEFAULT_DATA_DIR);
+        s.device = cli.get_choice("device", "cpu", {"cpu", "cuda"});
+        if (s.device == "cpu") return run<Cpu>(s);
+#if LAMINA_BENCH_CUDA
+        return run<Cuda>(s);
+#else
+        throw DeviceError(ErrorId::device_unavailable,
+                          "--device cuda: this build has no CUDA backend; configure with -DLAMINA_CUDA=ON");
+#endif
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

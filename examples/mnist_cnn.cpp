@@ -26,6 +26,7 @@
 #include <utility>
 
 #include "cli.hpp"
+#include "device_flag.hpp"
 #include "networks.hpp"
 #include "plot_flags.hpp"
 #include "training_flags.hpp"
@@ -36,7 +37,7 @@ namespace {
 
 const char* usage =
     "usage: mnist_cnn [--net keras|deep] [--epochs N] [--batch-size B] [--data DIR] [--seed S]\n"
-    "                 [--threads T] [--verbose 0|1|2] [--normalize 0|1]\n"
+    "                 [--threads T] [--verbose 0|1|2] [--normalize 0|1] [--device cpu|cuda]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
     "                 [--plots DIR]\n"
     "Defaults follow each network's notebook, with inputs pixels / 255 (--normalize 1: notebook 003's\n"
@@ -46,9 +47,10 @@ const char* usage =
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage,
-                      examples::PlotFlags::names(examples::TrainingFlags::names(
-                          {"net", "epochs", "batch-size", "data", "seed", "threads", "verbose", "normalize"})));
+    examples::Cli cli(
+        argc, argv, usage,
+        examples::PlotFlags::names(examples::TrainingFlags::names(
+            {"net", "epochs", "batch-size", "data", "seed", "threads", "verbose", "normalize", "device"})));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
@@ -61,9 +63,10 @@ int main(int argc, char** argv) {
     const examples::TrainingFlags training(cli);
     training.check_outputs(cli, /*validates=*/!keras);
     const examples::PlotFlags plots(cli);
+    const examples::Device device(cli.get_choice("device", "cpu", {"cpu", "cuda"}));
 
     try {
-        std::cout << build_info() << "\n";
+        std::cout << build_info() << "; device " << device.describe() << "\n";
         auto mnist = datasets::load_mnist<float>(data_dir);
         if (normalize) {
             // The notebook's normalize(x, axis=1) on (N, 28, 28) is axis 2 of (N, 1, 28, 28).
@@ -87,8 +90,8 @@ int main(int argc, char** argv) {
         options.seed = seed;
         if (!keras) options.validation_split = 0.3;
         training.configure(options, model, /*validates=*/!keras);
-        const History history = model.fit(mnist.train.x, mnist.train.y, options);
-        const Evaluation result = model.evaluate(mnist.test.x, mnist.test.y);
+        const auto [history, result] =
+            device.fit_and_evaluate(model, mnist.train.x, mnist.train.y, options, mnist.test.x, mnist.test.y);
         training.save_if_asked(model);
         plots.write(model, history, mnist.test.x, mnist.test.y);
         std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);

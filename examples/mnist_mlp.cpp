@@ -15,9 +15,11 @@
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "cli.hpp"
+#include "device_flag.hpp"
 #include "networks.hpp"
 #include "plot_flags.hpp"
 #include "training_flags.hpp"
@@ -29,7 +31,7 @@ namespace {
 const char* usage =
     "usage: mnist_mlp [--net keras128|dense512|mlp300] [--epochs N] [--batch-size B]\n"
     "                 [--optimizer sgd|adam|rmsprop] [--data DIR] [--seed S] [--threads T]\n"
-    "                 [--verbose 0|1|2]\n"
+    "                 [--verbose 0|1|2] [--device cpu|cuda]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
     "                 [--plots DIR]\n"
     "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
@@ -50,9 +52,10 @@ NetDefaults defaults_for(const std::string& net) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(argc, argv, usage,
-                      examples::PlotFlags::names(examples::TrainingFlags::names(
-                          {"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose"})));
+    examples::Cli cli(
+        argc, argv, usage,
+        examples::PlotFlags::names(examples::TrainingFlags::names(
+            {"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose", "device"})));
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
@@ -65,9 +68,10 @@ int main(int argc, char** argv) {
     const examples::TrainingFlags training(cli);
     training.check_outputs(cli, /*validates=*/net == "mlp300");
     const examples::PlotFlags plots(cli);
+    const examples::Device device(cli.get_choice("device", "cpu", {"cpu", "cuda"}));
 
     try {
-        std::cout << build_info() << "\n";
+        std::cout << build_info() << "; device " << device.describe() << "\n";
         auto mnist = datasets::load_mnist<float>(data_dir);
         std::cout << "MNIST: train " << mnist.train.x.shape().str() << ", test " << mnist.test.x.shape().str() << "\n";
 
@@ -92,17 +96,17 @@ int main(int argc, char** argv) {
         if (net == "dense512") {
             const auto y_train = datasets::to_categorical<float>(mnist.train.y, 10);
             const auto y_test = datasets::to_categorical<float>(mnist.test.y, 10);
-            history = model.fit(mnist.train.x, y_train, options);
-            result = model.evaluate(mnist.test.x, y_test);
+            std::tie(history, result) =
+                device.fit_and_evaluate(model, mnist.train.x, y_train, options, mnist.test.x, y_test);
         } else if (net == "mlp300") {
             // As the notebook: the first 5,000 training images validate, the rest train.
             auto split = datasets::validation_from_start(mnist.train.x, mnist.train.y, Index(5000));
             options.validation_data.emplace(std::move(split.x_val), std::move(split.y_val));
-            history = model.fit(split.x_train, split.y_train, options);
-            result = model.evaluate(mnist.test.x, mnist.test.y);
+            std::tie(history, result) =
+                device.fit_and_evaluate(model, split.x_train, split.y_train, options, mnist.test.x, mnist.test.y);
         } else {
-            history = model.fit(mnist.train.x, mnist.train.y, options);
-            result = model.evaluate(mnist.test.x, mnist.test.y);
+            std::tie(history, result) =
+                device.fit_and_evaluate(model, mnist.train.x, mnist.train.y, options, mnist.test.x, mnist.test.y);
         }
         training.save_if_asked(model);
         plots.write(model, history, mnist.test.x, mnist.test.y);

@@ -5,6 +5,7 @@
 //   compile_mlp(model, net, optimizer)   each one's loss, with `optimizer` by Keras name
 //   add_cnn(model, net)   keras | deep (see mnist_cnn.cpp)
 //   compile_cnn(model, net)
+// Each takes a model on any device (Sequential<float, Device>).
 #pragma once
 
 #include <string>
@@ -13,7 +14,8 @@
 
 namespace examples {
 
-inline void add_mlp(lamina::Sequential<float>& model, const std::string& net) {
+template <class Device>
+void add_mlp(lamina::Sequential<float, Device>& model, const std::string& net) {
     using namespace lamina;
     model.add(Flatten());
     if (net == "keras128") {
@@ -30,7 +32,8 @@ inline void add_mlp(lamina::Sequential<float>& model, const std::string& net) {
     }
 }
 
-inline void compile_mlp(lamina::Sequential<float>& model, const std::string& net, const std::string& optimizer) {
+template <class Device>
+void compile_mlp(lamina::Sequential<float, Device>& model, const std::string& net, const std::string& optimizer) {
     using namespace lamina;
     if (net == "keras128")
         model.compile(optimizer, SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
@@ -38,7 +41,8 @@ inline void compile_mlp(lamina::Sequential<float>& model, const std::string& net
     else model.compile(optimizer, SparseCategoricalCrossentropy(), {metrics::accuracy});
 }
 
-inline void add_cnn(lamina::Sequential<float>& model, const std::string& net) {
+template <class Device>
+void add_cnn(lamina::Sequential<float, Device>& model, const std::string& net) {
     using namespace lamina;
     if (net == "keras") {
         model.add(Conv2D(32, 3, Activation::ReLU));
@@ -61,7 +65,8 @@ inline void add_cnn(lamina::Sequential<float>& model, const std::string& net) {
     model.add(Dense(10, Activation::Softmax));
 }
 
-inline void compile_cnn(lamina::Sequential<float>& model, const std::string& net) {
+template <class Device>
+void compile_cnn(lamina::Sequential<float, Device>& model, const std::string& net) {
     using namespace lamina;
     if (net == "keras")
         model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});

@@ -29,17 +29,20 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <numeric>
 #include <string>
 #include <vector>
+
+#include "device_flag.hpp"
 
 using namespace lamina;
 
 namespace {
 
 const char* usage =
-    "usage: predict_image MODEL IMAGE... [--save-preprocessed DIR]\n"
+    "usage: predict_image MODEL IMAGE... [--save-preprocessed DIR] [--device cpu|cuda]\n"
     "Classifies pictures of handwritten digits (PNG, JPEG, BMP, GIF, TGA) with a model saved by\n"
     "Sequential::save, e.g. data/models/mnist_cnn.lamina. Prints 'IMAGE: d (p), d (p), d (p)', the\n"
     "three likeliest digits. --save-preprocessed DIR writes each 28x28 network input as DIR/NAME.png.\n";
@@ -63,7 +66,7 @@ bool ends_in_softmax(const Sequential<float>& model) {
 
 int main(int argc, char** argv) {
     std::vector<std::string> positional;
-    std::string save_dir;
+    std::string save_dir, device_name = "cpu";
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
         if (arg == "--help" || arg == "-h") {
@@ -73,6 +76,11 @@ int main(int argc, char** argv) {
         if (arg == "--save-preprocessed") {
             if (i + 1 >= argc) usage_error("missing value after --save-preprocessed");
             save_dir = argv[++i];
+        } else if (arg == "--device") {
+            if (i + 1 >= argc) usage_error("missing value after --device");
+            device_name = argv[++i];
+            if (device_name != "cpu" && device_name != "cuda")
+                usage_error("--device must be cpu or cuda, got '" + device_name + "'");
         } else if (arg.size() > 1 && arg[0] == '-' && arg[1] == '-') {
             usage_error("unknown argument '" + arg + "'");
         } else {
@@ -80,6 +88,7 @@ int main(int argc, char** argv) {
         }
     }
     if (positional.size() < 2) usage_error("need a model file and at least one image");
+    const examples::Device device(device_name);
 
     Sequential<float> model;
     bool softmax_inside = false;
@@ -95,6 +104,13 @@ int main(int argc, char** argv) {
         return 1;
     }
 
+    std::function<Tensor<float>(const Tensor<float>&)> predict;
+    try {
+        predict = device.predictor(model);
+    } catch (const Error& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return 1;
+    }
     int status = 0;
     for (std::size_t k = 1; k < positional.size(); ++k) {
         const std::string& path = positional[k];
@@ -104,7 +120,7 @@ int main(int argc, char** argv) {
                 io::write_png((std::filesystem::path(save_dir) / std::filesystem::path(path).stem()).string() + ".png",
                               x);
             x.reshape(Shape{1, 1, 28, 28});
-            Tensor<float> p = model.predict(x);  // (1, classes)
+            Tensor<float> p = predict(x);  // (1, classes)
             if (!softmax_inside) p = softmax(p);
             std::vector<Index> order(static_cast<std::size_t>(p.cols()));
             std::iota(order.begin(), order.end(), Index(0));
