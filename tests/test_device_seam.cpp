@@ -12,6 +12,8 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -161,20 +163,20 @@ struct Backend<Fake> {
         Cpu_::initialize(cpu(w), init, fan_in, fan_out, rng);
     }
     template <class T>
-    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad) {
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr) {
         count("sparse_softmax_cross_entropy");
-        return Cpu_::sparse_softmax_cross_entropy(cpu(logits), cpu(labels), grad);
+        return Cpu_::sparse_softmax_cross_entropy(cpu(logits), cpu(labels), grad, total);
     }
     template <class T>
-    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad) {
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr) {
         count("softmax_cross_entropy");
-        return Cpu_::softmax_cross_entropy(cpu(logits), cpu(target), grad);
+        return Cpu_::softmax_cross_entropy(cpu(logits), cpu(target), grad, total);
     }
     template <class T>
     static T probability_cross_entropy(ConstView<T> p, const T* target, bool sparse, ConstView<T> labels, T* grad,
-                                       double eps) {
+                                       double eps, double* total = nullptr) {
         count("probability_cross_entropy");
-        return Cpu_::probability_cross_entropy(cpu(p), target, sparse, cpu(labels), grad, eps);
+        return Cpu_::probability_cross_entropy(cpu(p), target, sparse, cpu(labels), grad, eps, total);
     }
     template <class T>
     static void softmax_logit_gradient(ConstView<T> p, const T* target, bool sparse, ConstView<T> labels, View<T> grad,
@@ -183,14 +185,15 @@ struct Backend<Fake> {
         Cpu_::softmax_logit_gradient(cpu(p), target, sparse, cpu(labels), cpu(grad), eps);
     }
     template <class T>
-    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps) {
+    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps,
+                                  double* total = nullptr) {
         count("binary_cross_entropy");
-        return Cpu_::binary_cross_entropy(cpu(pred), cpu(target), from_logits, grad, eps);
+        return Cpu_::binary_cross_entropy(cpu(pred), cpu(target), from_logits, grad, eps, total);
     }
     template <class T>
-    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad) {
+    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad, double* total = nullptr) {
         count("mean_squared_error");
-        return Cpu_::mean_squared_error(cpu(pred), cpu(target), grad);
+        return Cpu_::mean_squared_error(cpu(pred), cpu(target), grad, total);
     }
     template <class T>
     static void sgd_update(View<T> w, ConstView<T> g, T* m, T lr, T momentum, bool nesterov) {
@@ -209,10 +212,19 @@ struct Backend<Fake> {
         Cpu_::rmsprop_update(cpu(w), cpu(g), cpu(v), mg, mom, lr, rho, one_minus_rho, momentum, eps);
     }
     template <class T>
-    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T threshold) {
+    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T threshold,
+                               long long* total = nullptr) {
         count("count_correct");
-        return Cpu_::count_correct(kind, cpu(pred), cpu(target), threshold);
+        return Cpu_::count_correct(kind, cpu(pred), cpu(target), threshold, total);
     }
+    // Counts its reads: each one is a wait on a real device.
+    class RunningSums : public Cpu_::RunningSums {
+    public:
+        void read(double& loss, Index& correct) const {
+            count("running_sums_read");
+            Cpu_::RunningSums::read(loss, correct);
+        }
+    };
 };
 
 }  // namespace lamina
@@ -351,4 +363,40 @@ TEST_CASE("The fake device's losses and optimizers: every one reaches its backen
     train_dense(CategoricalCrossentropy(true), "softmax_cross_entropy");
     train_dense(BinaryCrossentropy(true), "binary_cross_entropy");
     train_dense(MeanSquaredError(), "mean_squared_error");
+}
+
+TEST_CASE("fit reads its running loss and accuracy from the device only when something shows them", "[seam]") {
+    Rng rng(6);
+    Tensor<float> x(Shape{64, 4});
+    Tensor<int> y(Shape{64});
+    for (Index i = 0; i < 64; ++i) {
+        y[i] = int(i % 2);
+        for (Index j = 0; j < 4; ++j) x[i * 4 + j] = float(rng.normal(y[i] ? 1 : -1, 1));
+    }
+    auto reads = [&](int verbose, bool callback) {
+        seam_test::calls.clear();
+        Sequential<float, Fake> m("seam", 2);
+        m.add(Dense(2, "softmax"));
+        m.compile("adam", "sparse_categorical_crossentropy", {metrics::accuracy});
+        FitOptions<float> o;
+        o.epochs = 3;
+        o.batch_size = 8;  // 8 steps an epoch
+        o.verbose = verbose;
+        if (callback) o.callbacks.push_back(std::make_shared<TerminateOnNaN>());
+        std::ostringstream silence;
+        auto* old = std::cout.rdbuf(silence.rdbuf());
+        const auto h = m.fit(x, y, o);
+        std::cout.rdbuf(old);
+        // What was read is what was computed: the history matches the CPU's.
+        Sequential<float, Cpu> c("seam", 2);
+        c.add(Dense(2, "softmax"));
+        c.compile("adam", "sparse_categorical_crossentropy", {metrics::accuracy});
+        const auto hc = c.fit(x, y, o);
+        CHECK(h.history.at("loss") == hc.history.at("loss"));
+        CHECK(h.history.at("accuracy") == hc.history.at("accuracy"));
+        return seam_test::calls["running_sums_read"];
+    };
+    CHECK(reads(0, false) == 3);         // once per epoch, for its logs
+    CHECK(reads(2, false) == 3);         // one line per epoch: the same
+    CHECK(reads(0, true) == 3 * 8 + 3);  // batch callbacks get the values after every step
 }

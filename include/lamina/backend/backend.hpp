@@ -24,9 +24,13 @@
 //   losses       sparse_softmax_cross_entropy, softmax_cross_entropy,
 //                probability_cross_entropy, softmax_logit_gradient,
 //                binary_cross_entropy, mean_squared_error (return the batch
-//                mean on the host)
+//                mean on the host; given a RunningSums slot, add mean x rows
+//                there instead, without waiting for the device)
 //   optimizers   sgd_update, adam_update, rmsprop_update
-//   metrics      count_correct (returns the count on the host)
+//   metrics      count_correct (returns the count on the host, or adds it to
+//                a RunningSums slot)
+//   running sums RunningSums: fit's loss total and correct count, kept on the
+//                device, reset() per epoch, read() when shown
 // The CPU specialisation documents each signature; backend/cuda/backend.hpp
 // is the GPU's (lamina/cuda.hpp).
 #pragma once

@@ -28,12 +28,14 @@ public:
                 throw ConfigError(ErrorId::config_label, name() + ": target " + std::to_string(double(targets[i])) +
                                                              " at index " + std::to_string(i) + " is outside [0, 1]");
     }
-    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        return Backend<Device>::binary_cross_entropy(pred.view(), target.view(), from_logits_,
-                                                     grad ? grad->data() : nullptr, detail::prob_epsilon);
-    }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::Binary; }
     bool from_logits() const noexcept { return from_logits_; }
+
+protected:
+    T batch_loss(const TensorType& pred, const TensorType& target, TensorType* grad, double* total) const override {
+        return Backend<Device>::binary_cross_entropy(pred.view(), target.view(), from_logits_,
+                                                     grad ? grad->data() : nullptr, detail::prob_epsilon, total);
+    }
 
 private:
     bool from_logits_;

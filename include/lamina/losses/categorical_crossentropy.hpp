@@ -24,12 +24,6 @@ public:
         detail::require_output_rank1(name(), output);
         detail::check_target_rows(name(), output, targets);
     }
-    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        if (from_logits_)
-            return Backend<Device>::softmax_cross_entropy(pred.view(), target.view(), grad ? grad->data() : nullptr);
-        return Backend<Device>::probability_cross_entropy(pred.view(), target.data(), false, target.view(),
-                                                          grad ? grad->data() : nullptr, detail::prob_epsilon);
-    }
     bool supports_logit_gradient() const override { return !from_logits_; }
     bool logit_gradient(const TensorType& probs, const TensorType& target, TensorType& grad) const override {
         if (from_logits_) return false;
@@ -38,6 +32,15 @@ public:
         return true;
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::Categorical; }
+
+protected:
+    T batch_loss(const TensorType& pred, const TensorType& target, TensorType* grad, double* total) const override {
+        if (from_logits_)
+            return Backend<Device>::softmax_cross_entropy(pred.view(), target.view(), grad ? grad->data() : nullptr,
+                                                          total);
+        return Backend<Device>::probability_cross_entropy(pred.view(), target.data(), false, target.view(),
+                                                          grad ? grad->data() : nullptr, detail::prob_epsilon, total);
+    }
 
 private:
     bool from_logits_;

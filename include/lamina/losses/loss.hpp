@@ -31,7 +31,17 @@ public:
     virtual std::vector<std::pair<std::string, double>> config() const { return {}; }
     // output: the model's per-sample output shape; targets: all of y, on the host.
     virtual void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const = 0;
-    virtual T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const = 0;
+    // The batch's mean loss, and dL/dpred into grad when it is not null. On a
+    // GPU this waits for the device: fit uses accumulate() instead.
+    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const {
+        return batch_loss(pred, target, grad, nullptr);
+    }
+    // As compute(), but adds mean loss x batch rows to *running_total (device
+    // memory: Backend<Device>::RunningSums) instead of returning it, so that
+    // a training step need not wait for the device.
+    void accumulate(const TensorType& pred, const TensorType& target, TensorType* grad, double* running_total) const {
+        batch_loss(pred, target, grad, running_total);
+    }
     virtual AccuracyKind accuracy_kind() const = 0;
     // Per-sample shape the targets must have, given the model's output shape.
     virtual Shape target_shape(const Shape& output) const { return output; }
@@ -43,6 +53,11 @@ public:
         return false;
     }
     virtual bool supports_logit_gradient() const { return false; }
+
+protected:
+    // What compute() and accumulate() do: the mean, returned when total is
+    // null, else added (times the rows) to *total on the device.
+    virtual T batch_loss(const TensorType& pred, const TensorType& target, TensorType* grad, double* total) const = 0;
 };
 
 template <class T, class Device = Cpu>

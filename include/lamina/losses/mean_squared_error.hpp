@@ -17,10 +17,12 @@ public:
     void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const override {
         detail::check_target_rows(name(), output, targets);
     }
-    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        return Backend<Device>::mean_squared_error(pred.view(), target.view(), grad ? grad->data() : nullptr);
-    }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::None; }
+
+protected:
+    T batch_loss(const TensorType& pred, const TensorType& target, TensorType* grad, double* total) const override {
+        return Backend<Device>::mean_squared_error(pred.view(), target.view(), grad ? grad->data() : nullptr, total);
+    }
 };
 
 struct MeanSquaredError {

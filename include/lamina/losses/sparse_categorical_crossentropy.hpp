@@ -27,14 +27,6 @@ public:
         detail::check_target_rows(name(), Shape{}, targets);
         detail::check_class_ids(name(), targets, output[0]);
     }
-    T compute(const TensorType& pred, const TensorType& target, TensorType* grad) const override {
-        if (from_logits_)
-            return Backend<Device>::sparse_softmax_cross_entropy(pred.view(), target.view(),
-                                                                 grad ? grad->data() : nullptr);
-        return Backend<Device>::probability_cross_entropy(pred.view(), static_cast<const T*>(nullptr), true,
-                                                          target.view(), grad ? grad->data() : nullptr,
-                                                          detail::prob_epsilon);
-    }
     bool supports_logit_gradient() const override { return !from_logits_; }
     bool logit_gradient(const TensorType& probs, const TensorType& target, TensorType& grad) const override {
         if (from_logits_) return false;
@@ -43,6 +35,16 @@ public:
         return true;
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::SparseCategorical; }
+
+protected:
+    T batch_loss(const TensorType& pred, const TensorType& target, TensorType* grad, double* total) const override {
+        if (from_logits_)
+            return Backend<Device>::sparse_softmax_cross_entropy(pred.view(), target.view(),
+                                                                 grad ? grad->data() : nullptr, total);
+        return Backend<Device>::probability_cross_entropy(pred.view(), static_cast<const T*>(nullptr), true,
+                                                          target.view(), grad ? grad->data() : nullptr,
+                                                          detail::prob_epsilon, total);
+    }
 
 private:
     bool from_logits_;

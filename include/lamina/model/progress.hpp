@@ -43,8 +43,11 @@ public:
         start_ = last_draw_ = Clock::now();
     }
 
-    // After step `step` (1-based) with the running values.
+    // After step `step` (1-based) with the running values; draws only when due().
     void update(Index step, const Values& values) { draw(step, values, false); }
+    // Whether update(step) would draw now (verbose 1 on a terminal, at most
+    // every 50 ms, and the last step): fit reads its running values only then.
+    bool due(Index step) const { return in_place_ && (step >= total_ || seconds(Clock::now() - last_draw_) >= 0.05); }
 
     // End of the epoch after `steps_done` steps (fewer than the total when
     // training stopped early): final values, validation included.
@@ -81,8 +84,8 @@ private:
 
     void draw(Index step, const Values& values, bool final) {
         if (!in_place_) return;
+        if (!final && !due(step)) return;
         const auto now = Clock::now();
-        if (!final && step < total_ && seconds(now - last_draw_) < 0.05) return;
         last_draw_ = now;
         const double elapsed = seconds(now - start_);
         std::string line = "\r" + counter(step) + " " + bar(step) + " - ";

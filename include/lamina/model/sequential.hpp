@@ -215,6 +215,9 @@ public:
         // nothing moves); batches are gathered there.
         const auto staged_x = Backend<Device>::stage(x.data(), n_train * x.cols());
         const auto staged_y = Backend<Device>::stage(y.data(), n_train * y.cols());
+        // The epoch's loss total and correct count stay where the device
+        // computes them; they are read only when shown or handed out.
+        typename Backend<Device>::RunningSums sums;
 
         History history;
         history.params = {options.epochs, steps, options.verbose};
@@ -233,6 +236,7 @@ public:
 
             ProgressBar bar(steps, options.verbose, terminal, std::cout);
             ProgressBar::Values values;  // reused by every step: a step allocates nothing
+            sums.reset();
             double loss_sum = 0;
             Index correct = 0, seen = 0, seen_elements = 0;
             Logs batch_logs;
@@ -243,23 +247,27 @@ public:
                 for (auto& cb : options.callbacks) cb->on_train_batch_begin(*this, step, batch_logs);
                 gather_rows(staged_x.data(), x.shape(), staged_order.data() + first, count, acts_[0]);
                 gather_rows(staged_y.data(), y.shape(), staged_order.data() + first, count, batch_y_);
-                const T batch_loss = train_step();
-                loss_sum += double(batch_loss) * double(count);
+                train_step(sums.loss());
                 seen += count;
                 if (has_accuracy()) {
-                    correct += count_batch_correct(acts_.back(), batch_y_);
+                    count_batch_correct(acts_.back(), batch_y_, sums.correct());
                     seen_elements += accuracy_denominator(acts_.back());
                 }
-                set_running_values(values, loss_sum, seen, correct, seen_elements);
+                steps_done = step + 1;
+                const bool draw = bar.due(steps_done);
+                if (draw || !options.callbacks.empty()) {
+                    sums.read(loss_sum, correct);
+                    set_running_values(values, loss_sum, seen, correct, seen_elements);
+                }
                 if (!options.callbacks.empty()) {
                     for (const auto& [k, v] : values) batch_logs[k] = v;  // same keys every step: no new nodes
                     for (auto& cb : options.callbacks) cb->on_train_batch_end(*this, step, batch_logs);
                 }
-                steps_done = step + 1;
-                bar.update(steps_done, values);
+                if (draw) bar.update(steps_done, values);
                 if (stop_) break;
             }
 
+            sums.read(loss_sum, correct);
             set_running_values(values, loss_sum, seen, correct, seen_elements);
             if (vx) {
                 const Evaluation val = evaluate_impl(*vx, *vy, batch_size);
@@ -460,8 +468,8 @@ private:
                                                          "' is not built yet; call build(Shape{...}) or fit() first");
     }
 
-    // ---- one training step on acts_[0]/batch_y_; returns the batch loss ----
-    T train_step() {
+    // ---- one training step on acts_[0]/batch_y_; adds the batch loss x rows to *loss_total ----
+    void train_step(double* loss_total) {
         for (auto* p : params_cache_) p->grad.set_zero();
         const Index batch = acts_[0].rows();
         for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -471,12 +479,11 @@ private:
         TensorType& pred = acts_.back();
         TensorType& dpred = grads_.back();
         dpred.resize(pred.shape());
-        T loss;
         if (logit_gradient_) {
-            loss = loss_->compute(pred, batch_y_, nullptr);
+            loss_->accumulate(pred, batch_y_, nullptr, loss_total);
             loss_->logit_gradient(pred, batch_y_, dpred);
         } else {
-            loss = loss_->compute(pred, batch_y_, &dpred);
+            loss_->accumulate(pred, batch_y_, &dpred, loss_total);
         }
         // Layers before the first one with parameters need no backward pass at
         // all, and the first one needs no dx.
@@ -489,7 +496,6 @@ private:
             layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], dx);
         }
         optimizer_->step(params_cache_);
-        return loss;
     }
 
     // Sizes every buffer for `batch` once: the steady-state step allocates nothing.
@@ -558,12 +564,13 @@ private:
         return loss_ && loss_->accuracy_kind() != AccuracyKind::None &&
                std::find(metric_names_.begin(), metric_names_.end(), "accuracy") != metric_names_.end();
     }
-    Index count_batch_correct(const TensorType& pred, const TensorType& target) const {
+    // The batch's correct predictions, added to *total (RunningSums) when given.
+    Index count_batch_correct(const TensorType& pred, const TensorType& target, long long* total = nullptr) const {
         // Binary accuracy thresholds probabilities at 0.5 and logits at 0.
         T threshold = T(0.5);
         if (auto* bce = dynamic_cast<const BinaryCrossentropyLoss<T, Device>*>(loss_.get()); bce && bce->from_logits())
             threshold = T(0);
-        return Backend<Device>::count_correct(loss_->accuracy_kind(), pred.view(), target.view(), threshold);
+        return Backend<Device>::count_correct(loss_->accuracy_kind(), pred.view(), target.view(), threshold, total);
     }
     Index accuracy_denominator(const TensorType& pred) const {
         return loss_->accuracy_kind() == AccuracyKind::Binary ? pred.size() : pred.rows();

@@ -165,19 +165,22 @@ struct Backend<Cpu> {
     }
 
     // ---- losses (backend/cpu/losses.hpp): grad is null or pred's shape ----
+    // Each returns the batch's mean loss; with `total` (a RunningSums slot)
+    // it also adds mean x rows there, which on a GPU replaces the return.
     template <class T>
-    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad) {
-        return backend::sparse_softmax_cross_entropy(Cpu{}, logits, labels, grad);
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr) {
+        return add_to(total, logits.rows(), backend::sparse_softmax_cross_entropy(Cpu{}, logits, labels, grad));
     }
     template <class T>
-    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad) {
-        return backend::softmax_cross_entropy(Cpu{}, logits, target, grad);
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr) {
+        return add_to(total, logits.rows(), backend::softmax_cross_entropy(Cpu{}, logits, target, grad));
     }
     // target: dense (B, K) targets, or null with sparse labels (B,).
     template <class T>
     static T probability_cross_entropy(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels, T* grad,
-                                       double eps) {
-        return backend::probability_cross_entropy(Cpu{}, probs, target, sparse, labels, grad, eps);
+                                       double eps, double* total = nullptr) {
+        return add_to(total, probs.rows(),
+                      backend::probability_cross_entropy(Cpu{}, probs, target, sparse, labels, grad, eps));
     }
     template <class T>
     static void softmax_logit_gradient(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels,
@@ -185,12 +188,13 @@ struct Backend<Cpu> {
         backend::softmax_logit_gradient(Cpu{}, probs, target, sparse, labels, grad, eps);
     }
     template <class T>
-    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps) {
-        return backend::binary_cross_entropy(Cpu{}, pred, target, from_logits, grad, eps);
+    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps,
+                                  double* total = nullptr) {
+        return add_to(total, pred.rows(), backend::binary_cross_entropy(Cpu{}, pred, target, from_logits, grad, eps));
     }
     template <class T>
-    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad) {
-        return backend::mean_squared_error(Cpu{}, pred, target, grad);
+    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad, double* total = nullptr) {
+        return add_to(total, pred.rows(), backend::mean_squared_error(Cpu{}, pred, target, grad));
     }
 
     // ---- optimizers (backend/cpu/optimizers.hpp): optional slots are null ----
@@ -210,9 +214,37 @@ struct Backend<Cpu> {
     }
 
     // ---- metrics ----
+    // Returns the count; with `total` (a RunningSums slot) also adds it there.
     template <class T>
-    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T binary_threshold) {
-        return backend::count_correct(kind, pred, target, binary_threshold);
+    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T binary_threshold,
+                               long long* total = nullptr) {
+        const Index n = backend::count_correct(kind, pred, target, binary_threshold);
+        if (total) *total += n;
+        return n;
+    }
+
+    // ---- running sums: fit's loss total and correct count for an epoch ----
+    // Here host numbers; on a GPU device memory that fit reads only when it
+    // shows or hands out the values.
+    class RunningSums {
+    public:
+        double* loss() noexcept { return &loss_; }
+        long long* correct() noexcept { return &correct_; }
+        void reset() noexcept { loss_ = 0, correct_ = 0; }
+        void read(double& loss, Index& correct) const noexcept { loss = loss_, correct = Index(correct_); }
+
+    private:
+        double loss_ = 0;
+        long long correct_ = 0;
+    };
+
+private:
+    // The pre-RunningSums arithmetic (mean x rows in double), so the CPU's
+    // reported losses keep their bits.
+    template <class T>
+    static T add_to(double* total, Index rows, T mean) {
+        if (total) *total += double(mean) * double(rows);
+        return mean;
     }
 };
 

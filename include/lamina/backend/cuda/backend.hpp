@@ -53,13 +53,19 @@ inline Index conv_chunk(const Window2D& g, Index filters, Index batch) {
     return chunk > 0 ? chunk : 1;
 }
 // The sum over `scale` of term(i) for i < n (a loss's batch mean), computed
-// on the device; term is a __device__ lambda returning double.
+// on the device; term is a __device__ lambda returning double. With `total`
+// (device memory) the mean x rows is added there and nothing waits: 0 is
+// returned; without it the mean comes back to the host.
 template <class F>
-double batch_mean(const char* operation, Index n, double scale, F term) {
+double batch_mean(const char* operation, Index n, Index rows, double scale, F term, double* total) {
     if (n <= 0) return 0;
     DeviceBuffer<double> terms(static_cast<std::size_t>(n), operation);
     double* t = terms.data();
     launch(operation, n, [=] __device__(Index i) { t[i] = term(i); });
+    if (total) {
+        add_sum(t, n, double(rows) / scale, total, operation);
+        return 0;
+    }
     return sum_to_host(t, n, operation) / scale;
 }
 
@@ -309,32 +315,36 @@ struct Backend<Cuda> {
 
     // ---- losses: per-row (or element) terms, summed on the device ----
     template <class T>
-    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad) {
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr) {
         const T *z = logits.data(), *y = labels.data();
         const Index K = logits.cols();
         const double B = double(logits.rows());
-        return batch_mean("sparse softmax cross-entropy", logits.rows(), B, [=] __device__(Index r) {
-            return cuda_kernels::sparse_softmax_cross_entropy_row(r, z, y, K, grad, B);
-        });
+        return batch_mean(
+            "sparse softmax cross-entropy", logits.rows(), logits.rows(), B,
+            [=] __device__(Index r) { return cuda_kernels::sparse_softmax_cross_entropy_row(r, z, y, K, grad, B); },
+            total);
     }
     template <class T>
-    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad) {
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr) {
         const T *z = logits.data(), *y = target.data();
         const Index K = logits.cols();
         const double B = double(logits.rows());
-        return batch_mean("softmax cross-entropy", logits.rows(), B, [=] __device__(Index r) {
-            return cuda_kernels::softmax_cross_entropy_row(r, z, y, K, grad, B);
-        });
+        return batch_mean(
+            "softmax cross-entropy", logits.rows(), logits.rows(), B,
+            [=] __device__(Index r) { return cuda_kernels::softmax_cross_entropy_row(r, z, y, K, grad, B); }, total);
     }
     template <class T>
     static T probability_cross_entropy(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels, T* grad,
-                                       double eps) {
+                                       double eps, double* total = nullptr) {
         const T *p = probs.data(), *l = labels.data();
         const Index K = probs.cols();
         const double B = double(probs.rows());
-        return batch_mean("cross-entropy", probs.rows(), B, [=] __device__(Index r) {
-            return cuda_kernels::probability_cross_entropy_row(r, p, target, sparse, l, K, grad, eps, B);
-        });
+        return batch_mean(
+            "cross-entropy", probs.rows(), probs.rows(), B,
+            [=] __device__(Index r) {
+                return cuda_kernels::probability_cross_entropy_row(r, p, target, sparse, l, K, grad, eps, B);
+            },
+            total);
     }
     template <class T>
     static void softmax_logit_gradient(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels,
@@ -348,19 +358,24 @@ struct Backend<Cuda> {
         });
     }
     template <class T>
-    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps) {
+    static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps,
+                                  double* total = nullptr) {
         const T *p = pred.data(), *y = target.data();
         const double n = double(pred.size());
-        return batch_mean("binary cross-entropy", pred.size(), n, [=] __device__(Index i) {
-            return cuda_kernels::binary_cross_entropy_at(i, p, y, from_logits, grad, eps, n);
-        });
+        return batch_mean(
+            "binary cross-entropy", pred.size(), pred.rows(), n,
+            [=] __device__(Index i) {
+                return cuda_kernels::binary_cross_entropy_at(i, p, y, from_logits, grad, eps, n);
+            },
+            total);
     }
     template <class T>
-    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad) {
+    static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad, double* total = nullptr) {
         const T *p = pred.data(), *y = target.data();
         const double n = double(pred.size());
-        return batch_mean("mean squared error", pred.size(), n,
-                          [=] __device__(Index i) { return cuda_kernels::squared_error_at(i, p, y, grad, n); });
+        return batch_mean(
+            "mean squared error", pred.size(), pred.rows(), n,
+            [=] __device__(Index i) { return cuda_kernels::squared_error_at(i, p, y, grad, n); }, total);
     }
 
     // ---- optimizers ----
@@ -391,8 +406,11 @@ struct Backend<Cuda> {
     }
 
     // ---- metrics ----
+    // Returns the count (waiting for the device), or with `total` (device
+    // memory) adds it there and returns 0 without waiting.
     template <class T>
-    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T binary_threshold) {
+    static Index count_correct(AccuracyKind kind, ConstView<T> pred, ConstView<T> target, T binary_threshold,
+                               long long* total = nullptr) {
         const Index n = cuda_kernels::accuracy_items(kind, pred.rows(), pred.cols());
         if (n <= 0) return 0;
         const T *p = pred.data(), *y = target.data();
@@ -402,8 +420,35 @@ struct Backend<Cuda> {
         cuda::launch("accuracy", n, [=] __device__(Index i) {
             h[i] = cuda_kernels::correct_at(kind, i, p, y, cols, binary_threshold);
         });
+        if (total) {
+            cuda::add_sum(h, n, 1LL, total, "the accuracy count");
+            return 0;
+        }
         return Index(cuda::sum_to_host(h, n, "the accuracy count"));
     }
+
+    // fit's loss total and correct count for an epoch, in device memory,
+    // read (a wait) only when fit shows or hands out the values.
+    class RunningSums {
+    public:
+        RunningSums() : loss_(1, "fit's running loss"), correct_(1, "fit's running accuracy count") { reset(); }
+        double* loss() noexcept { return loss_.data(); }
+        long long* correct() noexcept { return correct_.data(); }
+        void reset() {
+            cuda::check(cudaMemsetAsync(loss_.data(), 0, sizeof(double), cuda::stream()), "resetting fit's sums");
+            cuda::check(cudaMemsetAsync(correct_.data(), 0, sizeof(long long), cuda::stream()), "resetting fit's sums");
+        }
+        void read(double& loss, Index& correct) const {
+            long long c = 0;
+            download(loss_.data(), 1, &loss);
+            download(correct_.data(), 1, &c);
+            correct = Index(c);
+        }
+
+    private:
+        cuda::DeviceBuffer<double> loss_;
+        cuda::DeviceBuffer<long long> correct_;
+    };
 
 private:
     template <class T>
@@ -415,8 +460,8 @@ private:
         return cuda::detail::conv_chunk(g, filters, batch);
     }
     template <class F>
-    static double batch_mean(const char* operation, Index n, double scale, F term) {
-        return cuda::detail::batch_mean(operation, n, scale, term);
+    static double batch_mean(const char* operation, Index n, Index rows, double scale, F term, double* total) {
+        return cuda::detail::batch_mean(operation, n, rows, scale, term, total);
     }
 };
 
