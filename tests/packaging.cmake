@@ -2,8 +2,8 @@
 # against lamina the three ways README.md offers: find_package after
 # `cmake --install`, add_subdirectory, and FetchContent (from a source
 # directory and from a file:// tarball, no network), the same with stb hidden
-# (lamina without its images component), and lamina's own targets' view of
-# its headers. The consumer projects
+# (lamina without its images component), lamina's own targets' view of
+# its headers, and the cuda component where nvcc is installed. The consumer projects
 # are in consumer/; consumer/run_consumer.cmake drives one of them with the
 # same compiler, flags, generator and build type as this build. Each test
 # works in its own folder under <build>/tests/packaging/ and starts from scratch.
@@ -27,3 +27,19 @@ foreach(mode IN LISTS LAMINA_PACKAGING_MODES)
       -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
   set_tests_properties(packaging.${mode} PROPERTIES LABELS packaging TIMEOUT 300)
 endforeach()
+
+# The cuda component from an installed lamina, where nvcc is (no GPU needed).
+find_program(LAMINA_PACKAGING_NVCC nvcc HINTS /usr/local/cuda/bin)
+if(LAMINA_PACKAGING_NVCC)
+  add_test(NAME packaging.find_package_cuda
+    COMMAND ${CMAKE_COMMAND} -DMODE=find_package_cuda -DLAMINA_SOURCE_DIR=${lamina_SOURCE_DIR}
+      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/packaging/find_package_cuda -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
+      "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}" "-DGENERATOR=${CMAKE_GENERATOR}" -DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+      -DBUILD_TYPE=$<CONFIG> -DNVCC=${LAMINA_PACKAGING_NVCC} -DVERSION=${lamina_VERSION}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
+  set_tests_properties(packaging.find_package_cuda PROPERTIES LABELS packaging TIMEOUT 600)
+else()
+  add_test(NAME packaging.find_package_cuda
+           COMMAND sh -c "echo 'skipped: nvcc not found (CUDA toolkit at /usr/local/cuda)'; exit 77")
+  set_tests_properties(packaging.find_package_cuda PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
+endif()

@@ -13,6 +13,10 @@
 #                            the consumer (CMAKE_IGNORE_PATH=STB_DIR): still builds
 #   find_package_images_no_stb  COMPONENTS images with stb hidden: the consumer's
 #                            configure must fail, saying that images needs stb
+#   find_package_cuda        consumer/find_package_cuda: COMPONENTS cuda, a .cu
+#                            program compiled by NVCC (-DNVCC=...) against
+#                            lamina::cuda with -Werror, run (no GPU: it must
+#                            report lamina's device_unavailable error)
 #   add_subdirectory         consumer/add_subdirectory adds LAMINA_SOURCE_DIR
 #   add_subdirectory_no_stb  the same with stb hidden: lamina::lamina only
 #   fetchcontent_source_dir  consumer/fetchcontent, FetchContent_Declare(SOURCE_DIR)
@@ -161,6 +165,10 @@ if(MODE STREQUAL "own_targets")
   return()
 elseif(MODE MATCHES "^find_package")
   set(consumer_src "${consumers}/find_package")
+  if(MODE STREQUAL "find_package_cuda")
+    set(consumer_src "${consumers}/find_package_cuda")
+    list(APPEND consumer_args "-DCMAKE_CUDA_COMPILER=${NVCC}")
+  endif()
   set(prefix "${WORK_DIR}/prefix")
   # Configured for another prefix: `cmake --install --prefix` must relocate the
   # package (as README's instructions do).
@@ -244,7 +252,11 @@ if(files)
   message(STATUS "---- compile commands checked: ${files}")
 endif()
 
-foreach(program consumer consumer_portable consumer_instances)
+set(programs consumer consumer_portable consumer_instances)
+if(MODE STREQUAL "find_package_cuda")
+  set(programs consumer_cuda)
+endif()
+foreach(program IN LISTS programs)
   if(program STREQUAL "consumer_instances" AND NOT MODE STREQUAL "find_package")
     continue()
   endif()

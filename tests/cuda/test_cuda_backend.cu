@@ -7,6 +7,8 @@
 
 #include <lamina/cuda.hpp>
 
+#include "../../examples/networks.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -203,14 +205,8 @@ TEST_CASE("The keras CNN trains one MNIST epoch on the GPU to 98.5 %, and its fi
           "[cuda][mnist]") {
     auto mnist = datasets::load_mnist<float>(LAMINA_TEST_DATA_DIR);
     Sequential<float, Cuda> gpu("keras", 1);
-    gpu.add(Conv2D(32, 3, Activation::ReLU));
-    gpu.add(MaxPool2D(2));
-    gpu.add(Conv2D(64, 3, Activation::ReLU));
-    gpu.add(MaxPool2D(2));
-    gpu.add(Flatten());
-    gpu.add(Dense(128, Activation::ReLU));
-    gpu.add(Dense(10));
-    gpu.compile(Adam(1e-3), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+    examples::add_cnn(gpu, "keras");
+    examples::compile_cnn(gpu, "keras");
     FitOptions<float> options;
     options.epochs = 1;
     options.batch_size = 64;

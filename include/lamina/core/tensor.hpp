@@ -50,6 +50,61 @@ inline void charge_allocation_budget(const Shape& shape, Index capacity) {
                                                         " more elements");
     if (n > capacity) left -= n;
 }
+
+// The shape and capacity bookkeeping every device's Tensor shares (the CPU's
+// here, the GPU's in backend/cuda/tensor.hpp). Derived supplies
+// grow(n, shape): a buffer of at least n elements, or an Error; the old
+// contents need not survive, as resize() promises nothing about them.
+template <class Derived>
+class TensorShape {
+public:
+    // Gives the tensor `shape`; allocates only when the buffer is too small.
+    // Contents are unspecified after a resize that changes the size.
+    void resize(const Shape& shape) {
+        // Shapes with extents set one by one may not have been checked yet.
+        const Index n = shape.size_up_to(std::numeric_limits<Index>::max());
+        if (n < 0)
+            throw ShapeError(ErrorId::shape_rank,
+                             "Tensor: the number of elements of " + shape.str() + " overflows a 64-bit count");
+        charge_allocation_budget(shape, capacity_);
+        if (n > capacity_) {
+            static_cast<Derived&>(*this).grow(n, shape);
+            capacity_ = n;
+        }
+        shape_ = shape;
+    }
+    // Makes room for `n` elements now, so later resizes up to n never allocate.
+    void reserve(Index n) {
+        if (n > capacity_) {
+            Shape keep = shape_;
+            resize(Shape{n});
+            shape_ = keep;
+        }
+    }
+    // Same elements, new shape; the sizes must agree.
+    void reshape(const Shape& shape) {
+        if (shape.size() != size())
+            throw ShapeError(ErrorId::shape_mismatch,
+                             "Tensor::reshape: cannot view " + shape_.str() + " as " + shape.str());
+        shape_ = shape;
+    }
+
+    const Shape& shape() const noexcept { return shape_; }
+    Index size() const noexcept { return shape_.size(); }
+    Index capacity() const noexcept { return capacity_; }
+    bool empty() const noexcept { return size() == 0; }
+    // Rows = first dimension, the batch.
+    Index rows() const noexcept { return shape_.rank() == 0 ? 1 : shape_[0]; }
+    Index cols() const noexcept { return shape_.sample_size(); }
+
+protected:
+    void swap_shape(TensorShape& other) noexcept {
+        std::swap(capacity_, other.capacity_);
+        std::swap(shape_, other.shape_);
+    }
+    Shape shape_{0};  // a default tensor is empty: size 0, no buffer
+    Index capacity_ = 0;
+};
 }  // namespace detail
 
 // While one is alive, tensor allocations on this thread may take at most
@@ -71,7 +126,9 @@ private:
 };
 
 template <class T>
-class Tensor<T, Cpu> {
+class Tensor<T, Cpu> : public detail::TensorShape<Tensor<T, Cpu>> {
+    using Base = detail::TensorShape<Tensor<T, Cpu>>;
+    friend Base;
     static_assert(std::is_trivially_copyable_v<T>,
                   "lamina::Tensor holds arithmetic types (float, double, int32_t, uint8_t)");
 
@@ -117,57 +174,18 @@ public:
     }
     void swap(Tensor& other) noexcept {
         std::swap(buffer_, other.buffer_);
-        std::swap(capacity_, other.capacity_);
-        std::swap(shape_, other.shape_);
+        this->swap_shape(other);
     }
 
-    // Gives the tensor `shape`; allocates only when the buffer is too small.
-    // Contents are unspecified after a resize that changes the size.
-    void resize(const Shape& shape) {
-        // Shapes with extents set one by one may not have been checked yet.
-        const Index n = shape.size_up_to(std::numeric_limits<Index>::max());
-        if (n < 0)
-            throw ShapeError(ErrorId::shape_rank,
-                             "Tensor: the number of elements of " + shape.str() + " overflows a 64-bit count");
-        detail::charge_allocation_budget(shape, capacity_);
-        if (n > capacity_) {
-            void* p = nullptr;
-            if (static_cast<std::size_t>(n) <= max_bytes / sizeof(T))
-                p = std::aligned_alloc(alignment, round_up(static_cast<std::size_t>(n) * sizeof(T)));
-            if (!p)
-                throw ConfigError(ErrorId::config_memory, "Tensor: cannot allocate " + shape.str() + ", " +
-                                                              byte_count(n) + " of " + std::to_string(sizeof(T)) +
-                                                              "-byte elements");
-            buffer_.reset(p);
-            capacity_ = n;
-        }
-        shape_ = shape;
-    }
-
-    // Makes room for `n` elements now, so later resizes up to n never allocate.
-    void reserve(Index n) {
-        if (n > capacity_) {
-            Shape keep = shape_;
-            resize(Shape{n});
-            shape_ = keep;
-        }
-    }
-
-    // Same elements, new shape; the sizes must agree.
-    void reshape(const Shape& shape) {
-        if (shape.size() != size())
-            throw ShapeError(ErrorId::shape_mismatch,
-                             "Tensor::reshape: cannot view " + shape_.str() + " as " + shape.str());
-        shape_ = shape;
-    }
-
-    const Shape& shape() const noexcept { return shape_; }
-    Index size() const noexcept { return shape_.size(); }
-    Index capacity() const noexcept { return capacity_; }
-    bool empty() const noexcept { return size() == 0; }
-    // Rows = first dimension, the batch.
-    Index rows() const noexcept { return shape_.rank() == 0 ? 1 : shape_[0]; }
-    Index cols() const noexcept { return shape_.sample_size(); }
+    using Base::capacity;
+    using Base::cols;
+    using Base::empty;
+    using Base::reserve;
+    using Base::reshape;
+    using Base::resize;
+    using Base::rows;
+    using Base::shape;
+    using Base::size;
 
     T* data() noexcept { return static_cast<T*>(buffer_.get()); }
     const T* data() const noexcept { return static_cast<const T*>(buffer_.get()); }
@@ -231,6 +249,17 @@ public:
     }
 
 private:
+    using Base::shape_;
+
+    void grow(Index n, const Shape& shape) {
+        void* p = nullptr;
+        if (static_cast<std::size_t>(n) <= max_bytes / sizeof(T))
+            p = std::aligned_alloc(alignment, round_up(static_cast<std::size_t>(n) * sizeof(T)));
+        if (!p)
+            throw ConfigError(ErrorId::config_memory, "Tensor: cannot allocate " + shape.str() + ", " + byte_count(n) +
+                                                          " of " + std::to_string(sizeof(T)) + "-byte elements");
+        buffer_.reset(p);
+    }
     // Leaves room for round_up() and for pointer differences within the buffer.
     static constexpr std::size_t max_bytes = std::numeric_limits<std::ptrdiff_t>::max() / 2;
     static std::string byte_count(Index n) {
@@ -249,8 +278,6 @@ private:
     }
 
     std::unique_ptr<void, detail::AlignedFree> buffer_;
-    Index capacity_ = 0;
-    Shape shape_{0};  // a default tensor is empty: size 0, no buffer
 };
 
 }  // namespace lamina

@@ -1,10 +1,10 @@
 // lamina/backend/cuda/tensor.hpp: Tensor<T, Cuda>, a tensor in GPU memory.
 //
 // Contract: the owning tensor of core/tensor.hpp with its buffer in device
-// memory from the caching allocator (allocator.hpp): the same shape rules,
-// overflow checks, AllocationBudget, resize/reserve/reshape semantics (a
-// resize within capacity never allocates), deep copies (device to device)
-// and moves. Its elements cannot be read by host code: there is no
+// memory from the caching allocator (allocator.hpp): the same shape
+// bookkeeping (detail::TensorShape: overflow checks, AllocationBudget,
+// resize/reserve/reshape, a resize within capacity never allocates), deep
+// copies (device to device) and moves. Its elements cannot be read by host code: there is no
 // operator[], no Eigen map; views (TensorView<T, Cuda>) go to Backend<Cuda>,
 // and to_host() / to_device() copy between the host and the GPU.
 #pragma once
@@ -22,7 +22,9 @@
 namespace lamina {
 
 template <class T>
-class Tensor<T, Cuda> {
+class Tensor<T, Cuda> : public detail::TensorShape<Tensor<T, Cuda>> {
+    using Base = detail::TensorShape<Tensor<T, Cuda>>;
+    friend Base;
     static_assert(std::is_trivially_copyable_v<T>,
                   "lamina::Tensor holds arithmetic types (float, double, int32_t, uint8_t)");
 
@@ -50,47 +52,18 @@ public:
     }
     void swap(Tensor& other) noexcept {
         buffer_.swap(other.buffer_);
-        std::swap(capacity_, other.capacity_);
-        std::swap(shape_, other.shape_);
+        this->swap_shape(other);
     }
 
-    // Gives the tensor `shape`; allocates only when the buffer is too small.
-    // Contents are unspecified after a resize that changes the size.
-    void resize(const Shape& shape) {
-        const Index n = shape.size_up_to(std::numeric_limits<Index>::max());
-        if (n < 0)
-            throw ShapeError(ErrorId::shape_rank,
-                             "Tensor: the number of elements of " + shape.str() + " overflows a 64-bit count");
-        detail::charge_allocation_budget(shape, capacity_);
-        if (n > capacity_) {
-            if (static_cast<std::size_t>(n) > max_bytes / sizeof(T))
-                throw ConfigError(ErrorId::config_memory, "Tensor: cannot allocate " + shape.str() + " on the GPU");
-            buffer_ = cuda::DeviceBuffer<T>(static_cast<std::size_t>(n),
-                                            "Tensor<" + std::string(type_name()) + ", Cuda> of shape " + shape.str());
-            capacity_ = n;
-        }
-        shape_ = shape;
-    }
-    void reserve(Index n) {
-        if (n > capacity_) {
-            Shape keep = shape_;
-            resize(Shape{n});
-            shape_ = keep;
-        }
-    }
-    void reshape(const Shape& shape) {
-        if (shape.size() != size())
-            throw ShapeError(ErrorId::shape_mismatch,
-                             "Tensor::reshape: cannot view " + shape_.str() + " as " + shape.str());
-        shape_ = shape;
-    }
-
-    const Shape& shape() const noexcept { return shape_; }
-    Index size() const noexcept { return shape_.size(); }
-    Index capacity() const noexcept { return capacity_; }
-    bool empty() const noexcept { return size() == 0; }
-    Index rows() const noexcept { return shape_.rank() == 0 ? 1 : shape_[0]; }
-    Index cols() const noexcept { return shape_.sample_size(); }
+    using Base::capacity;
+    using Base::cols;
+    using Base::empty;
+    using Base::reserve;
+    using Base::reshape;
+    using Base::resize;
+    using Base::rows;
+    using Base::shape;
+    using Base::size;
 
     // Device pointers: for Backend<Cuda> and kernels, never for host reads.
     T* data() noexcept { return buffer_.data(); }
@@ -123,6 +96,14 @@ public:
     }
 
 private:
+    using Base::shape_;
+
+    void grow(Index n, const Shape& shape) {
+        if (static_cast<std::size_t>(n) > max_bytes / sizeof(T))
+            throw ConfigError(ErrorId::config_memory, "Tensor: cannot allocate " + shape.str() + " on the GPU");
+        buffer_ = cuda::DeviceBuffer<T>(static_cast<std::size_t>(n),
+                                        "Tensor<" + std::string(type_name()) + ", Cuda> of shape " + shape.str());
+    }
     static constexpr std::size_t max_bytes = std::numeric_limits<std::ptrdiff_t>::max() / 2;
     static std::size_t bytes(Index n) { return static_cast<std::size_t>(n) * sizeof(T); }
     static const char* type_name() {
@@ -132,8 +113,6 @@ private:
     }
 
     cuda::DeviceBuffer<T> buffer_;
-    Index capacity_ = 0;
-    Shape shape_{0};
 };
 
 // Host <-> GPU copies of a whole tensor.
