@@ -130,8 +130,9 @@ TEST_CASE("Float Adam and RMSprop take 1 - beta and 1 - rho from the double valu
 }
 
 TEST_CASE("Optimizers have Keras's defaults and names", "[optimizer]") {
-    CHECK(SGD().learning_rate == 0.01);
-    CHECK(Adam().learning_rate == 0.001);
+    CHECK(SGD().learning_rate.at(0) == 0.01);
+    CHECK(Adam().learning_rate.at(0) == 0.001);
+    CHECK(RMSprop().learning_rate.at(0) == 0.001);
     CHECK(Adam().epsilon == 1e-7);
     CHECK(RMSprop().rho == 0.9);
     CHECK((make_optimizer<float, Cpu>("Adam")->name() == "Adam"));

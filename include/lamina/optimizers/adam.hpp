@@ -13,7 +13,7 @@ namespace lamina {
 template <class T, class Device = Cpu>
 class AdamOptimizer : public Optimizer<T, Device> {
 public:
-    AdamOptimizer(double lr, double beta_1, double beta_2, double epsilon, bool amsgrad)
+    AdamOptimizer(LearningRate lr, double beta_1, double beta_2, double epsilon, bool amsgrad)
         : Optimizer<T, Device>(lr), beta_1_(beta_1), beta_2_(beta_2), epsilon_(epsilon), amsgrad_(amsgrad) {
         this->check_unit("beta_1", beta_1);
         this->check_unit("beta_2", beta_2);
@@ -25,11 +25,8 @@ public:
         return {"m", "v"};
     }
     std::vector<std::pair<std::string, double>> config() const override {
-        return {{"learning_rate", this->learning_rate()},
-                {"beta_1", beta_1_},
-                {"beta_2", beta_2_},
-                {"epsilon", epsilon_},
-                {"amsgrad", amsgrad_ ? 1.0 : 0.0}};
+        return this->with_learning_rate(
+            {{"beta_1", beta_1_}, {"beta_2", beta_2_}, {"epsilon", epsilon_}, {"amsgrad", amsgrad_ ? 1.0 : 0.0}});
     }
 
 protected:
@@ -37,7 +34,7 @@ protected:
         // Bias correction folded into the step size, computed in double once per step.
         const double t = double(this->iterations());
         const double alpha =
-            this->learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
+            this->step_learning_rate() * std::sqrt(1.0 - std::pow(beta_2_, t)) / (1.0 - std::pow(beta_1_, t));
         Backend<Device>::adam_update(p.value.view(), p.grad.cview(), p.slots[0].view(), p.slots[1].view(),
                                      amsgrad_ ? p.slots[2].data() : nullptr, T(alpha), T(1.0 - beta_1_),
                                      T(1.0 - beta_2_), T(epsilon_));
@@ -49,12 +46,12 @@ private:
 };
 
 struct Adam {
-    double learning_rate = 0.001;
+    LearningRate learning_rate = 0.001;  // a number or a schedule (schedules.hpp)
     double beta_1 = 0.9;
     double beta_2 = 0.999;
     double epsilon = 1e-7;
     bool amsgrad = false;
-    explicit Adam(double lr = 0.001, double b1 = 0.9, double b2 = 0.999, double eps = 1e-7, bool ams = false)
+    explicit Adam(LearningRate lr = 0.001, double b1 = 0.9, double b2 = 0.999, double eps = 1e-7, bool ams = false)
         : learning_rate(lr), beta_1(b1), beta_2(b2), epsilon(eps), amsgrad(ams) {}
     template <class T, class Device>
     OptimizerPtr<T, Device> make() const {

@@ -26,49 +26,74 @@ OptimizerPtr<T, Device> make_optimizer(std::string name) {
 
 // The inverse of Optimizer::name()/config(), for model files. A setting
 // missing from `config` keeps Keras's default; an unknown one, or a value out
-// of range, is a ConfigError.
+// of range, is a ConfigError. A schedule comes as "learning_rate_schedule:<Name>"
+// with its settings as "learning_rate:<setting>" (Optimizer::learning_rate_config).
 template <class T, class Device>
 OptimizerPtr<T, Device> make_optimizer(const std::string& name,
                                        const std::vector<std::pair<std::string, double>>& config) {
+    std::string schedule;
+    ScheduleConfig schedule_config;
+    std::vector<std::pair<std::string, double>> own;
+    for (const auto& [key, value] : config) {
+        if (key.rfind("learning_rate_schedule:", 0) == 0) {
+            if (!schedule.empty())
+                throw ConfigError(ErrorId::config_argument, "optimizer " + name + ": two learning-rate schedules");
+            schedule = key.substr(std::string("learning_rate_schedule:").size());
+        } else if (key.rfind("learning_rate:", 0) == 0) {
+            schedule_config.emplace_back(key.substr(std::string("learning_rate:").size()), value);
+        } else {
+            own.emplace_back(key, value);
+        }
+    }
+    if (schedule.empty() && !schedule_config.empty())
+        throw ConfigError(ErrorId::config_argument,
+                          "optimizer " + name + ": schedule settings without a learning_rate_schedule");
+    double lr = -1;  // -1: not given
     auto apply = [&](std::initializer_list<std::pair<const char*, double*>> fields) {
-        for (const auto& [key, value] : config) {
+        for (const auto& [key, value] : own) {
             bool known = false;
             for (const auto& [field, target] : fields)
                 if (key == field) {
                     *target = value;
                     known = true;
                 }
+            if (key == "learning_rate") known = true, lr = value;
             if (!known)
                 throw ConfigError(ErrorId::config_argument, "optimizer " + name + ": unknown setting '" + key + "'");
         }
     };
+    // The rate as the file gives it: a schedule, a number, or the default.
+    auto rate = [&](const LearningRate& fallback) -> LearningRate {
+        if (!schedule.empty()) {
+            if (lr != -1)
+                throw ConfigError(ErrorId::config_argument,
+                                  "optimizer " + name + ": both a learning_rate and a schedule");
+            return LearningRate(make_schedule(schedule, schedule_config));
+        }
+        return lr != -1 ? LearningRate(lr) : fallback;
+    };
     if (name == "SGD") {
         SGD o;
         double nesterov = 0;
-        apply({{"learning_rate", &o.learning_rate}, {"momentum", &o.momentum}, {"nesterov", &nesterov}});
+        apply({{"momentum", &o.momentum}, {"nesterov", &nesterov}});
         o.nesterov = nesterov != 0.0;
+        o.learning_rate = rate(o.learning_rate);
         return o.make<T, Device>();
     }
     if (name == "Adam") {
         Adam o;
         double amsgrad = 0;
-        apply({{"learning_rate", &o.learning_rate},
-               {"beta_1", &o.beta_1},
-               {"beta_2", &o.beta_2},
-               {"epsilon", &o.epsilon},
-               {"amsgrad", &amsgrad}});
+        apply({{"beta_1", &o.beta_1}, {"beta_2", &o.beta_2}, {"epsilon", &o.epsilon}, {"amsgrad", &amsgrad}});
         o.amsgrad = amsgrad != 0.0;
+        o.learning_rate = rate(o.learning_rate);
         return o.make<T, Device>();
     }
     if (name == "RMSprop") {
         RMSprop o;
         double centered = 0;
-        apply({{"learning_rate", &o.learning_rate},
-               {"rho", &o.rho},
-               {"momentum", &o.momentum},
-               {"epsilon", &o.epsilon},
-               {"centered", &centered}});
+        apply({{"rho", &o.rho}, {"momentum", &o.momentum}, {"epsilon", &o.epsilon}, {"centered", &centered}});
         o.centered = centered != 0.0;
+        o.learning_rate = rate(o.learning_rate);
         return o.make<T, Device>();
     }
     throw ConfigError(ErrorId::config_unknown_name, "unknown optimizer '" + name + "' (known: SGD, Adam, RMSprop)");

@@ -6,15 +6,18 @@
 // Keras. Later builds only add slots to Params that have none (layers built
 // after compile), so state survives between fit() calls; step(params) increments iterations() and
 // applies one update to every trainable Param from its grad. The learning
-// rate can be read and changed between steps (callbacks, schedules).
+// rate is a number, which callbacks may read and change between steps, or
+// a schedule of the step count (schedules.hpp), which they may only read.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "lamina/core/error.hpp"
 #include "lamina/layers/layer.hpp"
+#include "lamina/optimizers/schedules.hpp"
 
 namespace lamina {
 
@@ -22,8 +25,8 @@ template <class T, class Device = Cpu>
 class Optimizer {
 public:
     using ParamList = std::vector<Param<T, Device>*>;
-    explicit Optimizer(double learning_rate) : learning_rate_(learning_rate) {
-        check_positive("learning_rate", learning_rate);
+    explicit Optimizer(LearningRate learning_rate) : learning_rate_(std::move(learning_rate)) {
+        if (!learning_rate_.schedule()) check_positive("learning_rate", learning_rate_.at(0));
     }
     virtual ~Optimizer() = default;
 
@@ -43,21 +46,49 @@ public:
     }
 
     void step(const ParamList& params) {
+        step_rate_ = learning_rate();
         ++iterations_;
         for (auto* p : params)
             if (p->trainable) update(*p);
     }
 
-    double learning_rate() const noexcept { return learning_rate_; }
+    // The rate of the next update.
+    double learning_rate() const { return learning_rate_.at(iterations_); }
     void set_learning_rate(double lr) {
+        if (const auto& s = learning_rate_.schedule())
+            throw ConfigError(ErrorId::config_state, "optimizer: the learning rate follows the schedule " + s->name() +
+                                                         " and cannot be set (by a LearningRateScheduler or "
+                                                         "ReduceLROnPlateau callback); use a number to set it");
         check_positive("learning_rate", lr);
-        learning_rate_ = lr;
+        learning_rate_ = LearningRate(lr);
+    }
+    const std::shared_ptr<const LearningRateSchedule>& learning_rate_schedule() const noexcept {
+        return learning_rate_.schedule();
     }
     long long iterations() const noexcept { return iterations_; }
     void set_iterations(long long n) noexcept { iterations_ = n; }
 
 protected:
     virtual void update(Param<T, Device>& p) = 0;
+    // The rate of the update being made (inside update()).
+    double step_learning_rate() const noexcept { return step_rate_; }
+    // The learning rate's settings for config(): {"learning_rate", value},
+    // or the schedule as "learning_rate_schedule:<Name>" and its settings
+    // as "learning_rate:<setting>" (make_optimizer reads both back).
+    std::vector<std::pair<std::string, double>> learning_rate_config() const {
+        const auto& s = learning_rate_.schedule();
+        if (!s) return {{"learning_rate", learning_rate_.at(0)}};
+        std::vector<std::pair<std::string, double>> c{{"learning_rate_schedule:" + s->name(), 1.0}};
+        for (const auto& [k, v] : s->config()) c.emplace_back("learning_rate:" + k, v);
+        return c;
+    }
+    // learning_rate_config() followed by the optimizer's own settings.
+    std::vector<std::pair<std::string, double>> with_learning_rate(
+        std::vector<std::pair<std::string, double>> own) const {
+        auto c = learning_rate_config();
+        c.insert(c.end(), own.begin(), own.end());
+        return c;
+    }
 
     void check_positive(const char* what, double v) const {
         if (!(v > 0.0))
@@ -71,7 +102,8 @@ protected:
     }
 
 private:
-    double learning_rate_;
+    LearningRate learning_rate_;
+    double step_rate_ = 0;
     long long iterations_ = 0;
     bool built_ = false;  // whether this optimizer has initialised the slots it owns
 };

@@ -12,7 +12,7 @@ namespace lamina {
 template <class T, class Device = Cpu>
 class RMSpropOptimizer : public Optimizer<T, Device> {
 public:
-    RMSpropOptimizer(double lr, double rho, double momentum, double epsilon, bool centered)
+    RMSpropOptimizer(LearningRate lr, double rho, double momentum, double epsilon, bool centered)
         : Optimizer<T, Device>(lr), rho_(rho), momentum_(momentum), epsilon_(epsilon), centered_(centered) {
         this->check_unit("rho", rho);
         this->check_unit("momentum", momentum);
@@ -26,11 +26,8 @@ public:
         return s;
     }
     std::vector<std::pair<std::string, double>> config() const override {
-        return {{"learning_rate", this->learning_rate()},
-                {"rho", rho_},
-                {"momentum", momentum_},
-                {"epsilon", epsilon_},
-                {"centered", centered_ ? 1.0 : 0.0}};
+        return this->with_learning_rate(
+            {{"rho", rho_}, {"momentum", momentum_}, {"epsilon", epsilon_}, {"centered", centered_ ? 1.0 : 0.0}});
     }
 
 protected:
@@ -38,8 +35,8 @@ protected:
         Tensor<T, Device>* mg = centered_ ? &p.slots[1] : nullptr;
         Tensor<T, Device>* mom = momentum_ > 0 ? &p.slots[centered_ ? 2 : 1] : nullptr;
         Backend<Device>::rmsprop_update(p.value.view(), p.grad.cview(), p.slots[0].view(), mg ? mg->data() : nullptr,
-                                        mom ? mom->data() : nullptr, T(this->learning_rate()), T(rho_), T(1.0 - rho_),
-                                        T(momentum_), T(epsilon_));
+                                        mom ? mom->data() : nullptr, T(this->step_learning_rate()), T(rho_),
+                                        T(1.0 - rho_), T(momentum_), T(epsilon_));
     }
 
 private:
@@ -48,12 +45,12 @@ private:
 };
 
 struct RMSprop {
-    double learning_rate = 0.001;
+    LearningRate learning_rate = 0.001;  // a number or a schedule (schedules.hpp)
     double rho = 0.9;
     double momentum = 0.0;
     double epsilon = 1e-7;
     bool centered = false;
-    explicit RMSprop(double lr = 0.001, double rho_ = 0.9, double momentum_ = 0.0, double eps = 1e-7,
+    explicit RMSprop(LearningRate lr = 0.001, double rho_ = 0.9, double momentum_ = 0.0, double eps = 1e-7,
                      bool centered_ = false)
         : learning_rate(lr), rho(rho_), momentum(momentum_), epsilon(eps), centered(centered_) {}
     template <class T, class Device>

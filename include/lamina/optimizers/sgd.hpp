@@ -12,7 +12,7 @@ namespace lamina {
 template <class T, class Device = Cpu>
 class SGDOptimizer : public Optimizer<T, Device> {
 public:
-    SGDOptimizer(double lr, double momentum, bool nesterov)
+    SGDOptimizer(LearningRate lr, double momentum, bool nesterov)
         : Optimizer<T, Device>(lr), momentum_(momentum), nesterov_(nesterov) {
         this->check_unit("momentum", momentum);
     }
@@ -22,13 +22,13 @@ public:
         return {};
     }
     std::vector<std::pair<std::string, double>> config() const override {
-        return {{"learning_rate", this->learning_rate()}, {"momentum", momentum_}, {"nesterov", nesterov_ ? 1.0 : 0.0}};
+        return this->with_learning_rate({{"momentum", momentum_}, {"nesterov", nesterov_ ? 1.0 : 0.0}});
     }
 
 protected:
     void update(Param<T, Device>& p) override {
         Backend<Device>::sgd_update(p.value.view(), p.grad.cview(), momentum_ > 0 ? p.slots[0].data() : nullptr,
-                                    T(this->learning_rate()), T(momentum_), nesterov_);
+                                    T(this->step_learning_rate()), T(momentum_), nesterov_);
     }
 
 private:
@@ -37,10 +37,10 @@ private:
 };
 
 struct SGD {
-    double learning_rate = 0.01;
+    LearningRate learning_rate = 0.01;  // a number or a schedule (schedules.hpp)
     double momentum = 0.0;
     bool nesterov = false;
-    explicit SGD(double lr = 0.01, double momentum_ = 0.0, bool nesterov_ = false)
+    explicit SGD(LearningRate lr = 0.01, double momentum_ = 0.0, bool nesterov_ = false)
         : learning_rate(lr), momentum(momentum_), nesterov(nesterov_) {}
     template <class T, class Device>
     OptimizerPtr<T, Device> make() const {
