@@ -196,6 +196,11 @@ struct Backend<Fake> {
         return Cpu_::mean_squared_error(cpu(pred), cpu(target), grad, total);
     }
     template <class T>
+    static void decay_weights(View<T> w, T rate) {
+        count("decay_weights");
+        Cpu_::decay_weights(cpu(w), rate);
+    }
+    template <class T>
     static void sgd_update(View<T> w, ConstView<T> g, T* m, T lr, T momentum, bool nesterov) {
         count("sgd_update");
         Cpu_::sgd_update(cpu(w), cpu(g), m, lr, momentum, nesterov);
@@ -323,6 +328,13 @@ TEST_CASE("A device declared after lamina's headers runs a CNN through its own b
             m.compile(RMSprop(0.01, 0.9, 0.5, 1e-7, true), SparseCategoricalCrossentropy(), {metrics::accuracy});
         },
         x, y, {"global_average_pool_forward", "global_average_pool_backward", "rmsprop_update"});
+    check_same_on_both(
+        [](auto& m) {
+            m.add(Flatten());
+            m.add(Dense(3, "softmax"));
+            m.compile(AdamW(0.01, 0.05), SparseCategoricalCrossentropy(), {metrics::accuracy});
+        },
+        x, y, {"decay_weights"});
 }
 
 TEST_CASE("The fake device's losses and optimizers: every one reaches its backend", "[seam]") {

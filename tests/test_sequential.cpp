@@ -292,7 +292,9 @@ TEST_CASE("String optimizers and losses compile as in Keras", "[sequential]") {
     model.compile("rmsprop", "sparse_categorical_crossentropy", {"accuracy"});
     model.fit(data.x, data.y, quiet(1, 16));
     CHECK(model.optimizer().name() == "RMSprop");
-    REQUIRE_THROWS_AS(model.compile("adamw", "mse"), ConfigError);
+    REQUIRE_THROWS_AS(model.compile("adagrad", "mse"), ConfigError);
+    model.compile("adamw", "mse");
+    CHECK(model.optimizer().name() == "AdamW");
     REQUIRE_THROWS_AS(model.compile("adam", "mse", {"f1"}), ConfigError);
 }
 

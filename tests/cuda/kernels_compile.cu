@@ -30,6 +30,7 @@ __global__ void elementwise(float* y, const float* dy, float* dz, const float* b
 __global__ void optimizers(float* w, const float* g, float* m, float* v, float* h, Index n) {
     const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
     if (i >= n) return;
+    ck::decay_weights_at(i, w, 0.001f);
     ck::sgd_at(i, w, g, m, 0.01f, 0.9f, true);
     ck::adam_at(i, w, g, m, v, h, 0.001f, 0.1f, 0.001f, 1e-7f);
     ck::rmsprop_at(i, w, g, v, m, h, 0.001f, 0.9f, 0.1f, 0.5f, 1e-7f);

@@ -105,6 +105,12 @@ TEST_CASE("CUDA optimizer kernels, run per index on the CPU, match Backend<Cpu>"
         const auto g = random_tensor(rows, cols, rng);
         auto state = [&] { return random_tensor(rows, cols, rng, 0, 1); };
         const auto w0 = random_tensor(rows, cols, rng), m0 = state(), v0 = state(), h0 = state();
+        {
+            auto w_want = w0, w_got = w0;
+            Backend<Cpu>::decay_weights(w_want.view(), 0.003f);
+            for_each_index(w_got.size(), [&](Index i) { ck::decay_weights_at(i, w_got.data(), 0.003f); });
+            check_close(w_got, w_want);
+        }
         for (bool nesterov : {false, true}) {
             auto w_want = w0, w_got = w0, m_want = m0, m_got = m0;
             Backend<Cpu>::sgd_update(w_want.view(), g.view(), m_want.data(), 0.05f, 0.9f, nesterov);

@@ -26,7 +26,8 @@
 //                binary_cross_entropy, mean_squared_error (return the batch
 //                mean on the host; given a RunningSums slot, add mean x rows
 //                there instead, without waiting for the device)
-//   optimizers   sgd_update, adam_update, rmsprop_update
+//   optimizers   decay_weights (decoupled weight decay), sgd_update,
+//                adam_update, rmsprop_update
 //   metrics      count_correct (returns the count on the host, or adds it to
 //                a RunningSums slot)
 //   running sums RunningSums: fit's loss total and correct count, kept on the

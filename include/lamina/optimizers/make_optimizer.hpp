@@ -21,7 +21,9 @@ OptimizerPtr<T, Device> make_optimizer(std::string name) {
     if (name == "sgd") return SGD().make<T, Device>();
     if (name == "adam") return Adam().make<T, Device>();
     if (name == "rmsprop") return RMSprop().make<T, Device>();
-    throw ConfigError(ErrorId::config_unknown_name, "unknown optimizer '" + name + "' (known: sgd, adam, rmsprop)");
+    if (name == "adamw") return AdamW().make<T, Device>();
+    throw ConfigError(ErrorId::config_unknown_name,
+                      "unknown optimizer '" + name + "' (known: sgd, adam, adamw, rmsprop)");
 }
 
 // The inverse of Optimizer::name()/config(), for model files. A setting
@@ -75,28 +77,42 @@ OptimizerPtr<T, Device> make_optimizer(const std::string& name,
     if (name == "SGD") {
         SGD o;
         double nesterov = 0;
-        apply({{"momentum", &o.momentum}, {"nesterov", &nesterov}});
+        apply({{"momentum", &o.momentum}, {"nesterov", &nesterov}, {"weight_decay", &o.weight_decay}});
         o.nesterov = nesterov != 0.0;
         o.learning_rate = rate(o.learning_rate);
         return o.make<T, Device>();
     }
-    if (name == "Adam") {
+    if (name == "Adam" || name == "AdamW") {
         Adam o;
-        double amsgrad = 0;
-        apply({{"beta_1", &o.beta_1}, {"beta_2", &o.beta_2}, {"epsilon", &o.epsilon}, {"amsgrad", &amsgrad}});
+        AdamW w;
+        double amsgrad = 0, weight_decay = name == "AdamW" ? w.weight_decay : 0.0;
+        apply({{"beta_1", &o.beta_1},
+               {"beta_2", &o.beta_2},
+               {"epsilon", &o.epsilon},
+               {"amsgrad", &amsgrad},
+               {"weight_decay", &weight_decay}});
         o.amsgrad = amsgrad != 0.0;
         o.learning_rate = rate(o.learning_rate);
-        return o.make<T, Device>();
+        if (name == "Adam") {
+            o.weight_decay = weight_decay;
+            return o.make<T, Device>();
+        }
+        return AdamW(o.learning_rate, weight_decay, o.beta_1, o.beta_2, o.epsilon, o.amsgrad).make<T, Device>();
     }
     if (name == "RMSprop") {
         RMSprop o;
         double centered = 0;
-        apply({{"rho", &o.rho}, {"momentum", &o.momentum}, {"epsilon", &o.epsilon}, {"centered", &centered}});
+        apply({{"rho", &o.rho},
+               {"momentum", &o.momentum},
+               {"epsilon", &o.epsilon},
+               {"centered", &centered},
+               {"weight_decay", &o.weight_decay}});
         o.centered = centered != 0.0;
         o.learning_rate = rate(o.learning_rate);
         return o.make<T, Device>();
     }
-    throw ConfigError(ErrorId::config_unknown_name, "unknown optimizer '" + name + "' (known: SGD, Adam, RMSprop)");
+    throw ConfigError(ErrorId::config_unknown_name,
+                      "unknown optimizer '" + name + "' (known: SGD, Adam, AdamW, RMSprop)");
 }
 
 }  // namespace lamina

@@ -5,7 +5,8 @@
 // left there: compiling again starts the new optimizer from scratch, as in
 // Keras. Later builds only add slots to Params that have none (layers built
 // after compile), so state survives between fit() calls; step(params) increments iterations() and
-// applies one update to every trainable Param from its grad. The learning
+// applies one update to every trainable Param from its grad, after the
+// decoupled weight decay w -= w * lr * weight_decay where that is set. The learning
 // rate is a number, which callbacks may read and change between steps, or
 // a schedule of the step count (schedules.hpp), which they may only read.
 #pragma once
@@ -15,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "lamina/backend/backend.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/optimizers/schedules.hpp"
@@ -25,8 +27,12 @@ template <class T, class Device = Cpu>
 class Optimizer {
 public:
     using ParamList = std::vector<Param<T, Device>*>;
-    explicit Optimizer(LearningRate learning_rate) : learning_rate_(std::move(learning_rate)) {
+    explicit Optimizer(LearningRate learning_rate, double weight_decay = 0.0)
+        : learning_rate_(std::move(learning_rate)), weight_decay_(weight_decay) {
         if (!learning_rate_.schedule()) check_positive("learning_rate", learning_rate_.at(0));
+        if (!(weight_decay >= 0.0 && weight_decay < 1.0))
+            throw ConfigError(ErrorId::config_argument,
+                              "optimizer: weight_decay must be in [0, 1), got " + std::to_string(weight_decay));
     }
     virtual ~Optimizer() = default;
 
@@ -48,8 +54,13 @@ public:
     void step(const ParamList& params) {
         step_rate_ = learning_rate();
         ++iterations_;
+        // Decoupled weight decay (Keras 3): w -= w * lr * weight_decay, then the update.
+        const T decay = T(step_rate_ * weight_decay_);
         for (auto* p : params)
-            if (p->trainable) update(*p);
+            if (p->trainable) {
+                if (weight_decay_ > 0) Backend<Device>::decay_weights(p->value.view(), decay);
+                update(*p);
+            }
     }
 
     // The rate of the next update.
@@ -65,6 +76,7 @@ public:
     const std::shared_ptr<const LearningRateSchedule>& learning_rate_schedule() const noexcept {
         return learning_rate_.schedule();
     }
+    double weight_decay() const noexcept { return weight_decay_; }
     long long iterations() const noexcept { return iterations_; }
     void set_iterations(long long n) noexcept { iterations_ = n; }
 
@@ -82,11 +94,12 @@ protected:
         for (const auto& [k, v] : s->config()) c.emplace_back("learning_rate:" + k, v);
         return c;
     }
-    // learning_rate_config() followed by the optimizer's own settings.
+    // learning_rate_config(), the optimizer's own settings, and weight_decay when set.
     std::vector<std::pair<std::string, double>> with_learning_rate(
         std::vector<std::pair<std::string, double>> own) const {
         auto c = learning_rate_config();
         c.insert(c.end(), own.begin(), own.end());
+        if (weight_decay_ > 0) c.emplace_back("weight_decay", weight_decay_);
         return c;
     }
 
@@ -103,6 +116,7 @@ protected:
 
 private:
     LearningRate learning_rate_;
+    double weight_decay_;
     double step_rate_ = 0;
     long long iterations_ = 0;
     bool built_ = false;  // whether this optimizer has initialised the slots it owns

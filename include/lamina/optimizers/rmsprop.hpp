@@ -12,8 +12,13 @@ namespace lamina {
 template <class T, class Device = Cpu>
 class RMSpropOptimizer : public Optimizer<T, Device> {
 public:
-    RMSpropOptimizer(LearningRate lr, double rho, double momentum, double epsilon, bool centered)
-        : Optimizer<T, Device>(lr), rho_(rho), momentum_(momentum), epsilon_(epsilon), centered_(centered) {
+    RMSpropOptimizer(LearningRate lr, double rho, double momentum, double epsilon, bool centered,
+                     double weight_decay = 0.0)
+        : Optimizer<T, Device>(std::move(lr), weight_decay),
+          rho_(rho),
+          momentum_(momentum),
+          epsilon_(epsilon),
+          centered_(centered) {
         this->check_unit("rho", rho);
         this->check_unit("momentum", momentum);
         this->check_positive("epsilon", epsilon);
@@ -50,12 +55,19 @@ struct RMSprop {
     double momentum = 0.0;
     double epsilon = 1e-7;
     bool centered = false;
+    double weight_decay = 0.0;
     explicit RMSprop(LearningRate lr = 0.001, double rho_ = 0.9, double momentum_ = 0.0, double eps = 1e-7,
-                     bool centered_ = false)
-        : learning_rate(lr), rho(rho_), momentum(momentum_), epsilon(eps), centered(centered_) {}
+                     bool centered_ = false, double weight_decay_ = 0.0)
+        : learning_rate(std::move(lr)),
+          rho(rho_),
+          momentum(momentum_),
+          epsilon(eps),
+          centered(centered_),
+          weight_decay(weight_decay_) {}
     template <class T, class Device>
     OptimizerPtr<T, Device> make() const {
-        return std::make_unique<RMSpropOptimizer<T, Device>>(learning_rate, rho, momentum, epsilon, centered);
+        return std::make_unique<RMSpropOptimizer<T, Device>>(learning_rate, rho, momentum, epsilon, centered,
+                                                             weight_decay);
     }
 };
 

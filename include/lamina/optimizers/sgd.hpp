@@ -1,4 +1,5 @@
-// lamina/optimizers/sgd.hpp: Keras's SGD(learning_rate=0.01, momentum=0, nesterov=False).
+// lamina/optimizers/sgd.hpp: Keras's SGD(learning_rate=0.01, momentum=0, nesterov=False,
+// weight_decay=None); the rate may be a schedule, weight decay is decoupled (optimizer.hpp).
 // Slots: "momentum" (only used when momentum > 0).
 #pragma once
 
@@ -12,8 +13,8 @@ namespace lamina {
 template <class T, class Device = Cpu>
 class SGDOptimizer : public Optimizer<T, Device> {
 public:
-    SGDOptimizer(LearningRate lr, double momentum, bool nesterov)
-        : Optimizer<T, Device>(lr), momentum_(momentum), nesterov_(nesterov) {
+    SGDOptimizer(LearningRate lr, double momentum, bool nesterov, double weight_decay = 0.0)
+        : Optimizer<T, Device>(std::move(lr), weight_decay), momentum_(momentum), nesterov_(nesterov) {
         this->check_unit("momentum", momentum);
     }
     std::string name() const override { return "SGD"; }
@@ -40,11 +41,12 @@ struct SGD {
     LearningRate learning_rate = 0.01;  // a number or a schedule (schedules.hpp)
     double momentum = 0.0;
     bool nesterov = false;
-    explicit SGD(LearningRate lr = 0.01, double momentum_ = 0.0, bool nesterov_ = false)
-        : learning_rate(lr), momentum(momentum_), nesterov(nesterov_) {}
+    double weight_decay = 0.0;
+    explicit SGD(LearningRate lr = 0.01, double momentum_ = 0.0, bool nesterov_ = false, double weight_decay_ = 0.0)
+        : learning_rate(std::move(lr)), momentum(momentum_), nesterov(nesterov_), weight_decay(weight_decay_) {}
     template <class T, class Device>
     OptimizerPtr<T, Device> make() const {
-        return std::make_unique<SGDOptimizer<T, Device>>(learning_rate, momentum, nesterov);
+        return std::make_unique<SGDOptimizer<T, Device>>(learning_rate, momentum, nesterov, weight_decay);
     }
 };
 

@@ -198,6 +198,11 @@ struct Backend<Cpu> {
     }
 
     // ---- optimizers (backend/cpu/optimizers.hpp): optional slots are null ----
+    // w -= w * rate: decoupled weight decay, before the optimizer's update.
+    template <class T>
+    static void decay_weights(View<T> w, T rate) {
+        backend::decay_weights(Cpu{}, w, rate);
+    }
     template <class T>
     static void sgd_update(View<T> w, ConstView<T> g, T* m, T lr, T momentum, bool nesterov) {
         backend::sgd_update(Cpu{}, w, g, m, lr, momentum, nesterov);

@@ -28,6 +28,15 @@ Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> segment(const T* data, Inde
 }
 }  // namespace detail
 
+// Decoupled weight decay (Keras 3, AdamW): w -= w * rate, rate = lr * weight_decay.
+template <class T>
+void decay_weights(Cpu, TensorView<T> w, T rate) {
+    parallel_ranges(w.size(), [&](Index b, Index e) {
+        auto wa = detail::segment(w.data(), b, e);
+        wa -= wa * rate;
+    });
+}
+
 // momentum == 0: w -= lr g
 // else:          m = momentum m - lr g;  w += nesterov ? momentum m - lr g : m
 template <class T>

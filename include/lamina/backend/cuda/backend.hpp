@@ -380,6 +380,12 @@ struct Backend<Cuda> {
 
     // ---- optimizers ----
     template <class T>
+    static void decay_weights(View<T> w, T rate) {
+        T* wp = w.data();
+        cuda::launch("weight decay", w.size(),
+                     [=] __device__(Index i) { cuda_kernels::decay_weights_at(i, wp, rate); });
+    }
+    template <class T>
     static void sgd_update(View<T> w, ConstView<T> g, T* m, T lr, T momentum, bool nesterov) {
         T* wp = w.data();
         const T* gp = g.data();

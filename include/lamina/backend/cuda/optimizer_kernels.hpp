@@ -17,6 +17,12 @@
 
 namespace lamina::cuda_kernels {
 
+// w[i] -= w[i] * rate: decoupled weight decay.
+template <class T>
+LAMINA_HOST_DEVICE void decay_weights_at(Index i, T* w, T rate) {
+    w[i] -= w[i] * rate;
+}
+
 template <class T>
 LAMINA_HOST_DEVICE void sgd_at(Index i, T* w, const T* g, T* m, T lr, T momentum, bool nesterov) {
     if (!m) {
