@@ -56,6 +56,9 @@ struct Window2D {
     Index pad_top, pad_left;  // zero rows/columns before the input
     Index in_plane() const { return in_h * in_w; }
     Index out_plane() const { return out_h * out_w; }
+    // Input values one window covers across all channels: the rows of the
+    // im2col matrix a convolution multiplies by its kernel.
+    Index patch_size() const { return channels * k_h * k_w; }
 };
 
 inline Window2D make_window(const std::string& who, const Shape& input, Size2 kernel, Size2 strides, Padding padding) {

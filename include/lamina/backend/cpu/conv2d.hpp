@@ -48,13 +48,11 @@ namespace detail {
 struct ConvColumns;
 struct ConvGemmOutput;
 
-inline Index conv_rows(const Window2D& g) { return g.channels * g.k_h * g.k_w; }
-
 // Samples per GEMM: enough columns for Eigen to reach its peak, few enough
 // that the columns stay in the 1-2 MB of L2 a core has.
 inline Index conv_chunk(const Window2D& g, Index filters) {
     constexpr Index budget = LAMINA_CONV_WORKSPACE_FLOATS;
-    const Index per_sample = std::max(conv_rows(g), filters) * g.out_plane();
+    const Index per_sample = std::max(g.patch_size(), filters) * g.out_plane();
     return std::max<Index>(1, budget / std::max<Index>(per_sample, 1));
 }
 
@@ -63,16 +61,16 @@ inline Index conv_chunk(const Window2D& g, Index filters) {
 template <class T>
 void conv2d_reserve(Conv2DWorkspace<T>& ws, const Window2D& g, Index filters, Index batch) {
     const Index chunk = std::min(batch, detail::conv_chunk(g, filters));
-    warm_scratch<T, detail::ConvColumns>(detail::conv_rows(g) * chunk * g.out_plane());
+    warm_scratch<T, detail::ConvColumns>(g.patch_size() * chunk * g.out_plane());
     warm_scratch<T, detail::ConvGemmOutput>(filters * chunk * g.out_plane());
-    ws.partials.resize(Shape{team_size(), filters * detail::conv_rows(g) + filters});
+    ws.partials.resize(Shape{team_size(), filters * g.patch_size() + filters});
 }
 
 template <class T>
 void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, TensorView<const T> x,
                     TensorView<const T> kernel, const T* bias, TensorView<T> y) {
     const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
-    const Index rows = detail::conv_rows(g);
+    const Index rows = g.patch_size();
     parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
         T* cols = scratch<T, detail::ConvColumns>(rows * std::min(chunk, end - begin) * P);
         T* out = scratch<T, detail::ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);
@@ -98,7 +96,7 @@ void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2
                      TensorView<const T> x, TensorView<const T> y, TensorView<const T> dy, TensorView<const T> kernel,
                      TensorView<T> dkernel, T* dbias, T* dx) {
     const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
-    const Index rows = detail::conv_rows(g), partial = filters * rows + filters;
+    const Index rows = g.patch_size(), partial = filters * rows + filters;
     const int threads = team_size();
     ws.partials.resize(Shape{threads, partial});
     ws.partials.set_zero();

@@ -44,10 +44,9 @@ struct Backend;
 
 namespace cuda::detail {
 
-inline Index conv_rows(const Window2D& g) { return g.channels * g.k_h * g.k_w; }
 // Samples per GEMM: the whole batch unless its columns would pass 2^26 values (256 MB of float).
 inline Index conv_chunk(const Window2D& g, Index filters, Index batch) {
-    const Index per_sample = (conv_rows(g) > filters ? conv_rows(g) : filters) * g.out_plane();
+    const Index per_sample = (g.patch_size() > filters ? g.patch_size() : filters) * g.out_plane();
     const Index fit = (Index(1) << 26) / (per_sample > 0 ? per_sample : 1);
     const Index chunk = fit < batch ? fit : batch;
     return chunk > 0 ? chunk : 1;
@@ -88,15 +87,12 @@ struct Backend<Cuda> {
     // ---- transfers ----
     template <class T>
     static void upload(const T* host, Index n, T* dst) {
-        if (n > 0)
-            cuda::check(cudaMemcpyAsync(dst, host, bytes<T>(n), cudaMemcpyHostToDevice, cuda::stream()),
-                        "copying to the GPU");
+        cuda::copy_async(dst, host, n, cudaMemcpyHostToDevice, "copying to the GPU");
     }
     template <class T>
     static void download(const T* src, Index n, T* host) {
         if (n <= 0) return;
-        cuda::check(cudaMemcpyAsync(host, src, bytes<T>(n), cudaMemcpyDeviceToHost, cuda::stream()),
-                    "copying from the GPU");
+        cuda::copy_async(host, src, n, cudaMemcpyDeviceToHost, "copying from the GPU");
         cuda::synchronize("copying from the GPU");
     }
     // A host array kept on the device for a whole fit: the data set, once,
@@ -124,10 +120,8 @@ struct Backend<Cuda> {
     }
     template <class T>
     static void copy(ConstView<T> src, View<T> dst) {
-        if (src.size() > 0 && src.data() != dst.data())
-            cuda::check(
-                cudaMemcpyAsync(dst.data(), src.data(), bytes<T>(src.size()), cudaMemcpyDeviceToDevice, cuda::stream()),
-                "copying on the GPU");
+        if (src.data() != dst.data())
+            cuda::copy_async(dst.data(), src.data(), src.size(), cudaMemcpyDeviceToDevice, "copying on the GPU");
     }
 
     // ---- dense ----
@@ -193,14 +187,15 @@ struct Backend<Cuda> {
     using Conv2DWorkspace = CudaConv2DWorkspace<T>;
     template <class T>
     static void conv2d_reserve(Conv2DWorkspace<T>& ws, const Window2D& g, Index filters, Index batch) {
-        const Index chunk = conv_chunk(g, filters, batch);
-        ws.columns.reserve(conv_rows(g) * chunk * g.out_plane());
+        const Index chunk = cuda::detail::conv_chunk(g, filters, batch);
+        ws.columns.reserve(g.patch_size() * chunk * g.out_plane());
         ws.gradient.reserve(filters * chunk * g.out_plane());
     }
     template <class T>
     static void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, ConstView<T> x,
                                ConstView<T> kernel, const T* bias, View<T> y) {
-        const Index batch = x.rows(), chunk = conv_chunk(g, filters, batch), P = g.out_plane(), rows = conv_rows(g);
+        const Index batch = x.rows(), chunk = cuda::detail::conv_chunk(g, filters, batch), P = g.out_plane(),
+                    rows = g.patch_size();
         const Index in_sample = g.channels * g.in_plane();
         // Inference is const on the layer: columns from the cache, not the layer's workspace.
         cuda::DeviceBuffer<T> columns(static_cast<std::size_t>(rows * chunk * P), "Conv2D columns");
@@ -225,10 +220,10 @@ struct Backend<Cuda> {
     static void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2DWorkspace<T>& ws,
                                 ConstView<T> x, ConstView<T> y, ConstView<T> dy, ConstView<T> kernel, View<T> dkernel,
                                 T* dbias, T* dx) {
-        const Index batch = x.rows(), chunk = conv_chunk(g, filters, batch), P = g.out_plane(), rows = conv_rows(g);
+        const Index batch = x.rows(), chunk = cuda::detail::conv_chunk(g, filters, batch), P = g.out_plane(),
+                    rows = g.patch_size();
         const Index in_sample = g.channels * g.in_plane();
-        ws.columns.reserve(rows * chunk * P);
-        ws.gradient.reserve(filters * chunk * P);
+        conv2d_reserve(ws, g, filters, batch);  // a no-op unless this batch is larger than reserve()'s
         for (Index n0 = 0; n0 < batch; n0 += chunk) {
             const Index count = chunk < batch - n0 ? chunk : batch - n0, ld = count * P;
             const T* xs = x.data() + n0 * in_sample;
@@ -319,7 +314,7 @@ struct Backend<Cuda> {
         const T *z = logits.data(), *y = labels.data();
         const Index K = logits.cols();
         const double B = double(logits.rows());
-        return batch_mean(
+        return cuda::detail::batch_mean(
             "sparse softmax cross-entropy", logits.rows(), logits.rows(), B,
             [=] __device__(Index r) { return cuda_kernels::sparse_softmax_cross_entropy_row(r, z, y, K, grad, B); },
             total);
@@ -329,7 +324,7 @@ struct Backend<Cuda> {
         const T *z = logits.data(), *y = target.data();
         const Index K = logits.cols();
         const double B = double(logits.rows());
-        return batch_mean(
+        return cuda::detail::batch_mean(
             "softmax cross-entropy", logits.rows(), logits.rows(), B,
             [=] __device__(Index r) { return cuda_kernels::softmax_cross_entropy_row(r, z, y, K, grad, B); }, total);
     }
@@ -339,7 +334,7 @@ struct Backend<Cuda> {
         const T *p = probs.data(), *l = labels.data();
         const Index K = probs.cols();
         const double B = double(probs.rows());
-        return batch_mean(
+        return cuda::detail::batch_mean(
             "cross-entropy", probs.rows(), probs.rows(), B,
             [=] __device__(Index r) {
                 return cuda_kernels::probability_cross_entropy_row(r, p, target, sparse, l, K, grad, eps, B);
@@ -362,7 +357,7 @@ struct Backend<Cuda> {
                                   double* total = nullptr) {
         const T *p = pred.data(), *y = target.data();
         const double n = double(pred.size());
-        return batch_mean(
+        return cuda::detail::batch_mean(
             "binary cross-entropy", pred.size(), pred.rows(), n,
             [=] __device__(Index i) {
                 return cuda_kernels::binary_cross_entropy_at(i, p, y, from_logits, grad, eps, n);
@@ -373,7 +368,7 @@ struct Backend<Cuda> {
     static T mean_squared_error(ConstView<T> pred, ConstView<T> target, T* grad, double* total = nullptr) {
         const T *p = pred.data(), *y = target.data();
         const double n = double(pred.size());
-        return batch_mean(
+        return cuda::detail::batch_mean(
             "mean squared error", pred.size(), pred.rows(), n,
             [=] __device__(Index i) { return cuda_kernels::squared_error_at(i, p, y, grad, n); }, total);
     }
@@ -441,13 +436,15 @@ struct Backend<Cuda> {
         double* loss() noexcept { return loss_.data(); }
         long long* correct() noexcept { return correct_.data(); }
         void reset() {
-            cuda::check(cudaMemsetAsync(loss_.data(), 0, sizeof(double), cuda::stream()), "resetting fit's sums");
-            cuda::check(cudaMemsetAsync(correct_.data(), 0, sizeof(long long), cuda::stream()), "resetting fit's sums");
+            cuda::zero_async(loss_.data(), 1, "resetting fit's sums");
+            cuda::zero_async(correct_.data(), 1, "resetting fit's sums");
         }
+        // Both values with one wait.
         void read(double& loss, Index& correct) const {
             long long c = 0;
-            download(loss_.data(), 1, &loss);
-            download(correct_.data(), 1, &c);
+            cuda::copy_async(&loss, loss_.data(), 1, cudaMemcpyDeviceToHost, "reading fit's sums");
+            cuda::copy_async(&c, correct_.data(), 1, cudaMemcpyDeviceToHost, "reading fit's sums");
+            cuda::synchronize("reading fit's sums");
             correct = Index(c);
         }
 
@@ -455,20 +452,6 @@ struct Backend<Cuda> {
         cuda::DeviceBuffer<double> loss_;
         cuda::DeviceBuffer<long long> correct_;
     };
-
-private:
-    template <class T>
-    static std::size_t bytes(Index n) {
-        return static_cast<std::size_t>(n) * sizeof(T);
-    }
-    static Index conv_rows(const Window2D& g) { return cuda::detail::conv_rows(g); }
-    static Index conv_chunk(const Window2D& g, Index filters, Index batch) {
-        return cuda::detail::conv_chunk(g, filters, batch);
-    }
-    template <class F>
-    static double batch_mean(const char* operation, Index n, Index rows, double scale, F term, double* total) {
-        return cuda::detail::batch_mean(operation, n, rows, scale, term, total);
-    }
 };
 
 }  // namespace lamina

@@ -42,8 +42,7 @@ V sum_to_host(const V* values, Index n, const char* operation) {
     detail::block_sum<<<1, detail::reduce_threads, 0, stream()>>>(values, n, out.data(), false, V(1));
     check(cudaGetLastError(), std::string("launching the sum of ") + operation);
     V host = V(0);
-    check(cudaMemcpyAsync(&host, out.data(), sizeof(V), cudaMemcpyDeviceToHost, stream()),
-          std::string("reading ") + operation);
+    copy_async(&host, out.data(), 1, cudaMemcpyDeviceToHost, std::string("reading ") + operation);
     synchronize(operation);
     return host;
 }

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "lamina/core/error.hpp"
+#include "lamina/core/shape.hpp"
 
 namespace lamina::cuda {
 
@@ -103,6 +104,19 @@ inline Context& context() {
 inline cudaStream_t stream() { return detail::context().stream; }
 inline cublasHandle_t blas() { return detail::context().blas; }
 inline std::mutex& blas_mutex() { return detail::context().blas_mutex; }
+
+// Queues a copy of n elements on lamina's stream (kind: cudaMemcpyHostToDevice,
+// DeviceToHost or DeviceToDevice). The host may read what a copy to it wrote
+// only after synchronize().
+template <class T>
+void copy_async(T* dst, const T* src, Index n, cudaMemcpyKind kind, const std::string& operation) {
+    if (n > 0) check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), kind, stream()), operation);
+}
+// Queues the zeroing of n elements of device memory on lamina's stream.
+template <class T>
+void zero_async(T* dst, Index n, const std::string& operation) {
+    if (n > 0) check(cudaMemsetAsync(dst, 0, static_cast<std::size_t>(n) * sizeof(T), stream()), operation);
+}
 
 // Waits for every operation queued so far; reports an asynchronous failure
 // (a kernel that faulted) as the error of `operation`.

@@ -38,10 +38,7 @@ public:
     Tensor& operator=(const Tensor& other) {
         if (this != &other) {
             resize(other.shape_);
-            if (size() > 0)
-                cuda::check(
-                    cudaMemcpyAsync(data(), other.data(), bytes(size()), cudaMemcpyDeviceToDevice, cuda::stream()),
-                    "copying a CUDA tensor");
+            cuda::copy_async(data(), other.data(), size(), cudaMemcpyDeviceToDevice, "copying a CUDA tensor");
         }
         return *this;
     }
@@ -69,9 +66,7 @@ public:
     T* data() noexcept { return buffer_.data(); }
     const T* data() const noexcept { return buffer_.data(); }
 
-    void set_zero() {
-        if (size() > 0) cuda::check(cudaMemsetAsync(data(), 0, bytes(size()), cuda::stream()), "zeroing a CUDA tensor");
-    }
+    void set_zero() { cuda::zero_async(data(), size(), "zeroing a CUDA tensor"); }
 
     TensorView<T, Cuda> view() noexcept { return {data(), shape_}; }
     TensorView<const T, Cuda> view() const noexcept { return {data(), shape_}; }
@@ -80,16 +75,13 @@ public:
     // A copy of the host tensor on the GPU, and back.
     static Tensor from_host(const Tensor<T, Cpu>& host) {
         Tensor t(host.shape());
-        if (t.size() > 0)
-            cuda::check(cudaMemcpyAsync(t.data(), host.data(), bytes(t.size()), cudaMemcpyHostToDevice, cuda::stream()),
-                        "copying a tensor to the GPU");
+        cuda::copy_async(t.data(), host.data(), t.size(), cudaMemcpyHostToDevice, "copying a tensor to the GPU");
         return t;
     }
     Tensor<T, Cpu> to_host() const {
         Tensor<T, Cpu> h(shape_);
         if (size() > 0) {
-            cuda::check(cudaMemcpyAsync(h.data(), data(), bytes(size()), cudaMemcpyDeviceToHost, cuda::stream()),
-                        "copying a tensor from the GPU");
+            cuda::copy_async(h.data(), data(), size(), cudaMemcpyDeviceToHost, "copying a tensor from the GPU");
             cuda::synchronize("copying a tensor from the GPU");
         }
         return h;
@@ -105,7 +97,6 @@ private:
                                         "Tensor<" + std::string(type_name()) + ", Cuda> of shape " + shape.str());
     }
     static constexpr std::size_t max_bytes = std::numeric_limits<std::ptrdiff_t>::max() / 2;
-    static std::size_t bytes(Index n) { return static_cast<std::size_t>(n) * sizeof(T); }
     static const char* type_name() {
         if constexpr (std::is_same_v<T, float>) return "float";
         else if constexpr (std::is_same_v<T, double>) return "double";
