@@ -34,8 +34,7 @@ public:
         if (name_ != "cuda") return;
         try {
 #if LAMINA_EXAMPLES_CUDA
-            lamina::cuda::require_device();
-            description_ = lamina::cuda::device_description();
+            description_ = lamina::cuda::device_description();  // throws where there is no GPU
 #else
             throw lamina::DeviceError(lamina::ErrorId::device_unavailable,
                                       "--device cuda: this build has no CUDA backend; configure with "

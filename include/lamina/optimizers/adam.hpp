@@ -33,7 +33,7 @@ public:
         return {"m", "v"};
     }
     std::vector<std::pair<std::string, double>> config() const override {
-        return this->with_learning_rate(
+        return this->settings_with(
             {{"beta_1", beta_1_}, {"beta_2", beta_2_}, {"epsilon", epsilon_}, {"amsgrad", amsgrad_ ? 1.0 : 0.0}});
     }
 

@@ -84,8 +84,7 @@ OptimizerPtr<T, Device> make_optimizer(const std::string& name,
     }
     if (name == "Adam" || name == "AdamW") {
         Adam o;
-        AdamW w;
-        double amsgrad = 0, weight_decay = name == "AdamW" ? w.weight_decay : 0.0;
+        double amsgrad = 0, weight_decay = name == "AdamW" ? AdamW().weight_decay : 0.0;
         apply({{"beta_1", &o.beta_1},
                {"beta_2", &o.beta_2},
                {"epsilon", &o.epsilon},

@@ -94,9 +94,8 @@ protected:
         for (const auto& [k, v] : s->config()) c.emplace_back("learning_rate:" + k, v);
         return c;
     }
-    // learning_rate_config(), the optimizer's own settings, and weight_decay when set.
-    std::vector<std::pair<std::string, double>> with_learning_rate(
-        std::vector<std::pair<std::string, double>> own) const {
+    // config(): learning_rate_config(), the optimizer's own settings, and weight_decay when set.
+    std::vector<std::pair<std::string, double>> settings_with(std::vector<std::pair<std::string, double>> own) const {
         auto c = learning_rate_config();
         c.insert(c.end(), own.begin(), own.end());
         if (weight_decay_ > 0) c.emplace_back("weight_decay", weight_decay_);

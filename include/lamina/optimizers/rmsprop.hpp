@@ -31,7 +31,7 @@ public:
         return s;
     }
     std::vector<std::pair<std::string, double>> config() const override {
-        return this->with_learning_rate(
+        return this->settings_with(
             {{"rho", rho_}, {"momentum", momentum_}, {"epsilon", epsilon_}, {"centered", centered_ ? 1.0 : 0.0}});
     }
 

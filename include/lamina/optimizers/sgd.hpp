@@ -23,7 +23,7 @@ public:
         return {};
     }
     std::vector<std::pair<std::string, double>> config() const override {
-        return this->with_learning_rate({{"momentum", momentum_}, {"nesterov", nesterov_ ? 1.0 : 0.0}});
+        return this->settings_with({{"momentum", momentum_}, {"nesterov", nesterov_ ? 1.0 : 0.0}});
     }
 
 protected:
