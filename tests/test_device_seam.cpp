@@ -163,26 +163,28 @@ struct Backend<Fake> {
         Cpu_::initialize(cpu(w), init, fan_in, fan_out, rng);
     }
     template <class T>
-    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr) {
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr,
+                                          double smoothing = 0) {
         count("sparse_softmax_cross_entropy");
-        return Cpu_::sparse_softmax_cross_entropy(cpu(logits), cpu(labels), grad, total);
+        return Cpu_::sparse_softmax_cross_entropy(cpu(logits), cpu(labels), grad, total, smoothing);
     }
     template <class T>
-    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr) {
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr,
+                                   double smoothing = 0) {
         count("softmax_cross_entropy");
-        return Cpu_::softmax_cross_entropy(cpu(logits), cpu(target), grad, total);
+        return Cpu_::softmax_cross_entropy(cpu(logits), cpu(target), grad, total, smoothing);
     }
     template <class T>
     static T probability_cross_entropy(ConstView<T> p, const T* target, bool sparse, ConstView<T> labels, T* grad,
-                                       double eps, double* total = nullptr) {
+                                       double eps, double* total = nullptr, double smoothing = 0) {
         count("probability_cross_entropy");
-        return Cpu_::probability_cross_entropy(cpu(p), target, sparse, cpu(labels), grad, eps, total);
+        return Cpu_::probability_cross_entropy(cpu(p), target, sparse, cpu(labels), grad, eps, total, smoothing);
     }
     template <class T>
     static void softmax_logit_gradient(ConstView<T> p, const T* target, bool sparse, ConstView<T> labels, View<T> grad,
-                                       double eps) {
+                                       double eps, double smoothing = 0) {
         count("softmax_logit_gradient");
-        Cpu_::softmax_logit_gradient(cpu(p), target, sparse, cpu(labels), cpu(grad), eps);
+        Cpu_::softmax_logit_gradient(cpu(p), target, sparse, cpu(labels), cpu(grad), eps, smoothing);
     }
     template <class T>
     static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps,

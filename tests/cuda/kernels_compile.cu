@@ -40,13 +40,17 @@ __global__ void losses(const float* z, const float* y, float* grad, double* out,
     const Index r = Index(blockIdx.x) * blockDim.x + threadIdx.x;
     if (r >= rows) return;
     out[r] = ck::sparse_softmax_cross_entropy_row(r, z, y, cols, grad, double(rows)) +
+             ck::sparse_softmax_cross_entropy_row(r, z, y, cols, grad, double(rows), 0.1) +
              ck::softmax_cross_entropy_row(r, z, y, cols, grad, double(rows)) +
+             ck::softmax_cross_entropy_row(r, z, y, cols, grad, double(rows), 0.1) +
              ck::binary_cross_entropy_at(r, z, y, false, grad, 1e-7, double(rows)) +
              ck::squared_error_at(r, z, y, grad, double(rows)) +
              ck::probability_cross_entropy_row(r, z, y, false, y, cols, grad, 1e-7, double(rows)) +
              ck::probability_cross_entropy_row(r, z, static_cast<const float*>(nullptr), true, y, cols, grad, 1e-7,
-                                               double(rows));
+                                               double(rows), 0.1);
     ck::softmax_logit_gradient_row(r, z, y, false, y, cols, grad, 1e-7, double(rows));
+    ck::softmax_logit_gradient_row(r, z, static_cast<const float*>(nullptr), true, y, cols, grad, 1e-7, double(rows),
+                                   0.1);
 }
 
 __global__ void pooling(lamina::Window2D g, const float* x, const float* y, const float* dy, float* out, float* dx,

@@ -174,6 +174,24 @@ TEST_CASE("Every loss and optimizer, on the GPU as on the CPU", "[cuda]") {
     check_training_agrees(model("linear", SGD(0.01), MeanSquaredError()), x, onehot);
 }
 
+TEST_CASE("Label smoothing, on every cross-entropy path, on the GPU as on the CPU", "[cuda]") {
+    Rng rng(6);
+    const auto x = random_tensor(Shape{29, 6}, rng);
+    const auto y = labels(29, 4);
+    const auto onehot = datasets::to_categorical<float>(y.cast<int>(), 4);
+    auto model = [](const char* last, auto loss) {
+        return [=](auto& m) {
+            m.add(Dense(8, "tanh"));
+            m.add(Dense(4, last));
+            m.compile(Adam(0.01), loss, {metrics::accuracy});
+        };
+    };
+    check_training_agrees(model("linear", SparseCategoricalCrossentropy(true, 0.1)), x, y);
+    check_training_agrees(model("softmax", SparseCategoricalCrossentropy(false, 0.2)), x, y);  // logit gradient
+    check_training_agrees(model("linear", CategoricalCrossentropy(true, 0.3)), x, onehot);
+    check_training_agrees(model("softmax", CategoricalCrossentropy(false, 1.0)), x, onehot);  // logit gradient
+}
+
 TEST_CASE("Dropout on the GPU: seeded, fair, inverted scaling, identity in inference", "[cuda]") {
     Rng rng(5);
     const auto x = random_tensor(Shape{64, 500}, rng, 1, 2);

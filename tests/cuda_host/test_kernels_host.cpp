@@ -161,21 +161,27 @@ TEST_CASE("CUDA loss kernels, run per row or element on the CPU, match Backend<C
         const double B = double(rows), BK = double(rows * cols);
 
         Tensor<float> g_want(z.shape()), g_got(z.shape());
-        const double l_want = Backend<Cpu>::sparse_softmax_cross_entropy(z.view(), labels.cview(), g_want.data());
         double l_got = 0;
-        for_each_index(rows, [&](Index r) {
-            l_got += ck::sparse_softmax_cross_entropy_row(r, z.data(), labels.data(), cols, g_got.data(), B);
-        });
-        CHECK(l_got / B == Approx(l_want).epsilon(1e-6));
-        check_close(g_got, g_want);
+        for (double ls : {0.0, 0.1, 1.0}) {  // label smoothing
+            CAPTURE(ls);
+            const double l_want =
+                Backend<Cpu>::sparse_softmax_cross_entropy(z.view(), labels.cview(), g_want.data(), nullptr, ls);
+            l_got = 0;
+            for_each_index(rows, [&](Index r) {
+                l_got += ck::sparse_softmax_cross_entropy_row(r, z.data(), labels.data(), cols, g_got.data(), B, ls);
+            });
+            CHECK(l_got / B == Approx(l_want).epsilon(1e-6));
+            check_close(g_got, g_want);
 
-        const double d_want = Backend<Cpu>::softmax_cross_entropy(z.view(), onehot.view(), g_want.data());
-        l_got = 0;
-        for_each_index(rows, [&](Index r) {
-            l_got += ck::softmax_cross_entropy_row(r, z.data(), onehot.data(), cols, g_got.data(), B);
-        });
-        CHECK(l_got / B == Approx(d_want).epsilon(1e-6));
-        check_close(g_got, g_want);
+            const double d_want =
+                Backend<Cpu>::softmax_cross_entropy(z.view(), onehot.view(), g_want.data(), nullptr, ls);
+            l_got = 0;
+            for_each_index(rows, [&](Index r) {
+                l_got += ck::softmax_cross_entropy_row(r, z.data(), onehot.data(), cols, g_got.data(), B, ls);
+            });
+            CHECK(l_got / B == Approx(d_want).epsilon(1e-6));
+            check_close(g_got, g_want);
+        }
 
         const auto p = random_tensor(rows, cols, rng, 0, 1);
         for (bool from_logits : {true, false}) {

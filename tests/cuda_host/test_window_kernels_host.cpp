@@ -303,27 +303,29 @@ TEST_CASE("CUDA probability cross-entropy kernels, run per row on the CPU, match
             for (Index k = 0; k < cols; ++k) scores[k] = 0.0f;
         for (const Tensor<float>* p : {&probs, &scores})
             for (bool sparse : {true, false})
-                for (const Tensor<float>* target : {&onehot, &soft}) {
-                    if (sparse && target == &soft) continue;
-                    CAPTURE(rows, cols, p == &probs, sparse, target == &soft);
-                    const float* t = sparse ? nullptr : target->data();
-                    Tensor<float> g_want(p->shape()), g_got(p->shape());
-                    const double l_want = Backend<Cpu>::probability_cross_entropy(p->cview(), t, sparse, labels.cview(),
-                                                                                  g_want.data(), eps);
-                    double l_got = 0;
-                    for_each_index(rows, [&](Index r) {
-                        l_got += ck::probability_cross_entropy_row(r, p->data(), t, sparse, labels.data(), cols,
-                                                                   g_got.data(), eps, B);
-                    });
-                    CHECK(l_got / B == Approx(l_want).epsilon(1e-6));
-                    check_close(g_got, g_want);
+                for (const Tensor<float>* target : {&onehot, &soft})
+                    for (double ls : {0.0, 0.1, 1.0}) {  // label smoothing
+                        if (sparse && target == &soft) continue;
+                        CAPTURE(rows, cols, p == &probs, sparse, target == &soft, ls);
+                        const float* t = sparse ? nullptr : target->data();
+                        Tensor<float> g_want(p->shape()), g_got(p->shape());
+                        const double l_want = Backend<Cpu>::probability_cross_entropy(
+                            p->cview(), t, sparse, labels.cview(), g_want.data(), eps, nullptr, ls);
+                        double l_got = 0;
+                        for_each_index(rows, [&](Index r) {
+                            l_got += ck::probability_cross_entropy_row(r, p->data(), t, sparse, labels.data(), cols,
+                                                                       g_got.data(), eps, B, ls);
+                        });
+                        CHECK(l_got / B == Approx(l_want).epsilon(1e-6));
+                        check_close(g_got, g_want);
 
-                    Backend<Cpu>::softmax_logit_gradient(p->cview(), t, sparse, labels.cview(), g_want.view(), eps);
-                    for_each_index(rows, [&](Index r) {
-                        ck::softmax_logit_gradient_row(r, p->data(), t, sparse, labels.data(), cols, g_got.data(), eps,
-                                                       B);
-                    });
-                    check_close(g_got, g_want);
-                }
+                        Backend<Cpu>::softmax_logit_gradient(p->cview(), t, sparse, labels.cview(), g_want.view(), eps,
+                                                             ls);
+                        for_each_index(rows, [&](Index r) {
+                            ck::softmax_logit_gradient_row(r, p->data(), t, sparse, labels.data(), cols, g_got.data(),
+                                                           eps, B, ls);
+                        });
+                        check_close(g_got, g_want);
+                    }
     }
 }

@@ -25,7 +25,8 @@
 //                probability_cross_entropy, softmax_logit_gradient,
 //                binary_cross_entropy, mean_squared_error (return the batch
 //                mean on the host; given a RunningSums slot, add mean x rows
-//                there instead, without waiting for the device)
+//                there instead, without waiting for the device; the first
+//                four take a label smoothing, 0 by default)
 //   optimizers   decay_weights (decoupled weight decay), sgd_update,
 //                adam_update, rmsprop_update
 //   metrics      count_correct (returns the count on the host, or adds it to

@@ -167,25 +167,30 @@ struct Backend<Cpu> {
     // ---- losses (backend/cpu/losses.hpp): grad is null or pred's shape ----
     // Each returns the batch's mean loss; with `total` (a RunningSums slot)
     // it also adds mean x rows there, which on a GPU replaces the return.
+    // The categorical ones smooth their targets by `smoothing` (Keras's
+    // label_smoothing; 0 leaves them as they are).
     template <class T>
-    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr) {
-        return add_to(total, logits.rows(), backend::sparse_softmax_cross_entropy(Cpu{}, logits, labels, grad));
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr,
+                                          double smoothing = 0) {
+        return add_to(total, logits.rows(),
+                      backend::sparse_softmax_cross_entropy(Cpu{}, logits, labels, grad, smoothing));
     }
     template <class T>
-    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr) {
-        return add_to(total, logits.rows(), backend::softmax_cross_entropy(Cpu{}, logits, target, grad));
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr,
+                                   double smoothing = 0) {
+        return add_to(total, logits.rows(), backend::softmax_cross_entropy(Cpu{}, logits, target, grad, smoothing));
     }
     // target: dense (B, K) targets, or null with sparse labels (B,).
     template <class T>
     static T probability_cross_entropy(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels, T* grad,
-                                       double eps, double* total = nullptr) {
+                                       double eps, double* total = nullptr, double smoothing = 0) {
         return add_to(total, probs.rows(),
-                      backend::probability_cross_entropy(Cpu{}, probs, target, sparse, labels, grad, eps));
+                      backend::probability_cross_entropy(Cpu{}, probs, target, sparse, labels, grad, eps, smoothing));
     }
     template <class T>
     static void softmax_logit_gradient(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels,
-                                       View<T> grad, double eps) {
-        backend::softmax_logit_gradient(Cpu{}, probs, target, sparse, labels, grad, eps);
+                                       View<T> grad, double eps, double smoothing = 0) {
+        backend::softmax_logit_gradient(Cpu{}, probs, target, sparse, labels, grad, eps, smoothing);
     }
     template <class T>
     static T binary_cross_entropy(ConstView<T> pred, ConstView<T> target, bool from_logits, T* grad, double eps,

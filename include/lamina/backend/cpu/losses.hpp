@@ -3,6 +3,9 @@
 // Contract: pred (B, K) row-major; sparse labels (B,) as T; dense targets
 // (B, K). Each returns the batch-mean loss and, if grad is not null, writes
 // dL/dpred (B, K) there (a buffer of pred's shape). Formulas are Keras 3's; comments give the math.
+// The categorical ones take Keras's label_smoothing ls: every target y_k,
+// the one-hot of a sparse label included, becomes y_k (1 - ls) + ls / K.
+// ls = 0 leaves each y exactly as it was, so results do not change.
 #pragma once
 
 #include <algorithm>
@@ -13,32 +16,43 @@
 
 namespace lamina::backend {
 
+// y (1 - ls) + ls / K: Keras's smoothed target; exactly y when ls is 0.
+inline double smoothed_target(double y, double ls, Index K) { return y * (1.0 - ls) + ls / double(K); }
+
 // loss_i = logsumexp(z_i) - z_i[label]; dz = (softmax(z) - onehot) / B.
 // Both come from one pass with the row max subtracted, so logits of 1e4 are fine.
+// Smoothed (the targets sum to 1 still): loss_i = logsumexp(z_i)
+// - (1 - ls) z_i[label] - ls / K sum_k z_ik; dz = (softmax(z) - y') / B.
 template <class T>
-T sparse_softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> labels, T* grad) {
+T sparse_softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> labels, T* grad,
+                               double smoothing = 0) {
     const Index B = logits.rows(), K = logits.cols();
+    const double off = smoothing / double(K);  // every class's share of the smoothing
     double total = 0;
     for (Index r = 0; r < B; ++r) {
         const T* z = logits.data() + r * K;
         const Index label = static_cast<Index>(labels[r]);
         const T m = *std::max_element(z, z + K);
-        double sum = 0;
-        for (Index k = 0; k < K; ++k) sum += std::exp(double(z[k] - m));
-        total += std::log(sum) + double(m) - double(z[label]);
+        double sum = 0, zsum = 0;
+        for (Index k = 0; k < K; ++k) {
+            sum += std::exp(double(z[k] - m));
+            zsum += double(z[k]);
+        }
+        total += std::log(sum) + double(m) - (1.0 - smoothing) * double(z[label]) - off * zsum;
         if (grad) {
             T* g = grad + r * K;
             const double inv = 1.0 / (sum * double(B));
-            for (Index k = 0; k < K; ++k) g[k] = T(std::exp(double(z[k] - m)) * inv);
-            g[label] -= T(1.0 / double(B));
+            for (Index k = 0; k < K; ++k) g[k] = T(std::exp(double(z[k] - m)) * inv - off / double(B));
+            g[label] -= T((1.0 - smoothing) / double(B));
         }
     }
     return T(total / double(B));
 }
 
-// Dense-target version: loss_i = logsumexp(z_i) * sum(y_i) - sum_k y_ik z_ik.
+// Dense-target version: loss_i = logsumexp(z_i) * sum(y_i) - sum_k y_ik z_ik,
+// with y the smoothed targets.
 template <class T>
-T softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> target, T* grad) {
+T softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> target, T* grad, double smoothing = 0) {
     const Index B = logits.rows(), K = logits.cols();
     double total = 0;
     for (Index r = 0; r < B; ++r) {
@@ -47,16 +61,18 @@ T softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> tar
         const T m = *std::max_element(z, z + K);
         double sum = 0, ysum = 0, yz = 0;
         for (Index k = 0; k < K; ++k) {
+            const double yk = smoothed_target(double(y[k]), smoothing, K);
             sum += std::exp(double(z[k] - m));
-            ysum += double(y[k]);
-            yz += double(y[k]) * double(z[k]);
+            ysum += yk;
+            yz += yk * double(z[k]);
         }
         const double lse = std::log(sum) + double(m);
         total += lse * ysum - yz;
         if (grad) {
             T* g = grad + r * K;
             for (Index k = 0; k < K; ++k)
-                g[k] = T((std::exp(double(z[k] - m)) / sum * ysum - double(y[k])) / double(B));
+                g[k] = T((std::exp(double(z[k] - m)) / sum * ysum - smoothed_target(double(y[k]), smoothing, K)) /
+                         double(B));
         }
     }
     return T(total / double(B));
@@ -64,10 +80,11 @@ T softmax_cross_entropy(Cpu, TensorView<const T> logits, TensorView<const T> tar
 
 // Cross-entropy on probabilities, as Keras: q = p / sum(p), clipped to
 // [eps, 1-eps]; loss_i = -sum_k y_ik log q_ik. With S = sum(p) the gradient
-// is dL/dp_i = (sum_{j unclipped} y_j - [i unclipped] y_i / q_i) / S.
+// is dL/dp_i = (sum_{j unclipped} y_j - [i unclipped] y_i / q_i) / S, y the
+// smoothed targets.
 template <class T>
 T probability_cross_entropy(Cpu, TensorView<const T> probs, const T* target, bool sparse, TensorView<const T> labels,
-                            T* grad, double eps) {
+                            T* grad, double eps, double smoothing = 0) {
     const Index B = probs.rows(), K = probs.cols();
     double total = 0;
     for (Index r = 0; r < B; ++r) {
@@ -76,8 +93,8 @@ T probability_cross_entropy(Cpu, TensorView<const T> probs, const T* target, boo
         for (Index k = 0; k < K; ++k) s += double(p[k]);
         if (s <= 0) s = eps;  // all-zero row: every q clips to eps
         auto y_at = [&](Index k) -> double {
-            if (sparse) return k == static_cast<Index>(labels[r]) ? 1.0 : 0.0;
-            return double(target[r * K + k]);
+            if (sparse) return smoothed_target(k == static_cast<Index>(labels[r]) ? 1.0 : 0.0, smoothing, K);
+            return smoothed_target(double(target[r * K + k]), smoothing, K);
         };
         double y_unclipped = 0;
         for (Index k = 0; k < K; ++k) {
@@ -110,7 +127,7 @@ T probability_cross_entropy(Cpu, TensorView<const T> probs, const T* target, boo
 // neither loss slope nor gradient.
 template <class T>
 void softmax_logit_gradient(Cpu, TensorView<const T> probs, const T* target, bool sparse, TensorView<const T> labels,
-                            TensorView<T> grad, double eps) {
+                            TensorView<T> grad, double eps, double smoothing = 0) {
     const Index B = probs.rows(), K = probs.cols();
     for (Index r = 0; r < B; ++r) {
         const T* p = probs.data() + r * K;
@@ -119,8 +136,8 @@ void softmax_logit_gradient(Cpu, TensorView<const T> probs, const T* target, boo
         for (Index k = 0; k < K; ++k) s += double(p[k]);
         if (s <= 0) s = eps;  // as probability_cross_entropy
         auto y_at = [&](Index k) -> double {
-            if (sparse) return k == static_cast<Index>(labels[r]) ? 1.0 : 0.0;
-            return double(target[r * K + k]);
+            if (sparse) return smoothed_target(k == static_cast<Index>(labels[r]) ? 1.0 : 0.0, smoothing, K);
+            return smoothed_target(double(target[r * K + k]), smoothing, K);
         };
         auto unclipped = [&](Index k) {
             const double q = double(p[k]) / s;

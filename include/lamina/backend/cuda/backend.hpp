@@ -310,46 +310,51 @@ struct Backend<Cuda> {
 
     // ---- losses: per-row (or element) terms, summed on the device ----
     template <class T>
-    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr) {
+    static T sparse_softmax_cross_entropy(ConstView<T> logits, ConstView<T> labels, T* grad, double* total = nullptr,
+                                          double smoothing = 0) {
         const T *z = logits.data(), *y = labels.data();
         const Index K = logits.cols();
         const double B = double(logits.rows());
         return cuda::detail::batch_mean(
             "sparse softmax cross-entropy", logits.rows(), logits.rows(), B,
-            [=] __device__(Index r) { return cuda_kernels::sparse_softmax_cross_entropy_row(r, z, y, K, grad, B); },
+            [=] __device__(Index r) {
+                return cuda_kernels::sparse_softmax_cross_entropy_row(r, z, y, K, grad, B, smoothing);
+            },
             total);
     }
     template <class T>
-    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr) {
+    static T softmax_cross_entropy(ConstView<T> logits, ConstView<T> target, T* grad, double* total = nullptr,
+                                   double smoothing = 0) {
         const T *z = logits.data(), *y = target.data();
         const Index K = logits.cols();
         const double B = double(logits.rows());
         return cuda::detail::batch_mean(
             "softmax cross-entropy", logits.rows(), logits.rows(), B,
-            [=] __device__(Index r) { return cuda_kernels::softmax_cross_entropy_row(r, z, y, K, grad, B); }, total);
+            [=] __device__(Index r) { return cuda_kernels::softmax_cross_entropy_row(r, z, y, K, grad, B, smoothing); },
+            total);
     }
     template <class T>
     static T probability_cross_entropy(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels, T* grad,
-                                       double eps, double* total = nullptr) {
+                                       double eps, double* total = nullptr, double smoothing = 0) {
         const T *p = probs.data(), *l = labels.data();
         const Index K = probs.cols();
         const double B = double(probs.rows());
         return cuda::detail::batch_mean(
             "cross-entropy", probs.rows(), probs.rows(), B,
             [=] __device__(Index r) {
-                return cuda_kernels::probability_cross_entropy_row(r, p, target, sparse, l, K, grad, eps, B);
+                return cuda_kernels::probability_cross_entropy_row(r, p, target, sparse, l, K, grad, eps, B, smoothing);
             },
             total);
     }
     template <class T>
     static void softmax_logit_gradient(ConstView<T> probs, const T* target, bool sparse, ConstView<T> labels,
-                                       View<T> grad, double eps) {
+                                       View<T> grad, double eps, double smoothing = 0) {
         const T *p = probs.data(), *l = labels.data();
         T* g = grad.data();
         const Index K = probs.cols();
         const double B = double(probs.rows());
         cuda::launch("softmax cross-entropy gradient", probs.rows(), [=] __device__(Index r) {
-            cuda_kernels::softmax_logit_gradient_row(r, p, target, sparse, l, K, g, eps, B);
+            cuda_kernels::softmax_logit_gradient_row(r, p, target, sparse, l, K, g, eps, B, smoothing);
         });
     }
     template <class T>
