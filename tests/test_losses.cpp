@@ -4,9 +4,13 @@
 #include <lamina/lamina.hpp>
 
 #include "matchers.hpp"
+#include "resume_check.hpp"
+#include "temp_dir.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 #include <vector>
 
 using namespace lamina;
@@ -124,4 +128,229 @@ TEST_CASE("Losses reject targets of the wrong shape or range", "[loss][errors]")
                       ConfigError);
     REQUIRE_THROWS_AS((make_loss<float, Cpu>("hinge")), ConfigError);
     CHECK((make_loss<float, Cpu>("mse")->name() == "mean_squared_error"));
+}
+
+namespace {
+
+// Random logits (B, K) with their softmax, labels and one-hot targets, and
+// soft (non one-hot) targets, for the label-smoothing tests.
+struct SmoothingCase {
+    static constexpr Index B = 4, K = 5;
+    Tensor<double> z{Shape{B, K}}, p{Shape{B, K}}, labels{Shape{B}}, onehot{Shape{B, K}}, soft{Shape{B, K}};
+    explicit SmoothingCase(std::uint64_t seed) {
+        Rng rng(seed);
+        for (auto& v : z) v = rng.uniform(-3, 3);
+        for (Index r = 0; r < B; ++r) {
+            labels[r] = double(rng.below(K));
+            double m = z[r * K], s = 0, t = 0;
+            for (Index k = 1; k < K; ++k) m = std::max(m, z[r * K + k]);
+            for (Index k = 0; k < K; ++k) s += std::exp(z[r * K + k] - m);
+            for (Index k = 0; k < K; ++k) {
+                p[r * K + k] = std::exp(z[r * K + k] - m) / s;
+                onehot[r * K + k] = k == Index(labels[r]) ? 1.0 : 0.0;
+                soft[r * K + k] = rng.uniform(0, 1);
+                t += soft[r * K + k];
+            }
+            for (Index k = 0; k < K; ++k) soft[r * K + k] /= t;
+        }
+    }
+};
+
+// The definition, in double: y' = y (1 - ls) + ls / K, and the batch mean of
+// -sum_k y'_k log q_k, with q = softmax(pred) from logits, else pred / sum(pred)
+// clipped to [1e-7, 1 - 1e-7].
+double smoothed_reference(const Tensor<double>& pred, const Tensor<double>& y, bool from_logits, double ls) {
+    const Index B = pred.shape()[0], K = pred.shape()[1];
+    double total = 0;
+    for (Index r = 0; r < B; ++r) {
+        double s = 0;
+        for (Index k = 0; k < K; ++k) s += from_logits ? std::exp(pred[r * K + k]) : pred[r * K + k];
+        for (Index k = 0; k < K; ++k) {
+            const double target = y[r * K + k] * (1 - ls) + ls / double(K);
+            const double q =
+                from_logits ? std::exp(pred[r * K + k]) / s : std::clamp(pred[r * K + k] / s, 1e-7, 1 - 1e-7);
+            total -= target * std::log(q);
+        }
+    }
+    return total / double(B);
+}
+
+// Central differences of loss.compute() in each element of pred.
+Tensor<double> numeric_gradient(const Loss<double>& loss, Tensor<double> pred, const Tensor<double>& target) {
+    Tensor<double> g(pred.shape());
+    const double h = 1e-6;
+    for (Index i = 0; i < pred.size(); ++i) {
+        const double v = pred[i];
+        pred[i] = v + h;
+        const double plus = loss.compute(pred, target, nullptr);
+        pred[i] = v - h;
+        const double minus = loss.compute(pred, target, nullptr);
+        pred[i] = v;
+        g[i] = (plus - minus) / (2 * h);
+    }
+    return g;
+}
+
+void check_same(const Tensor<double>& got, const Tensor<double>& want, double margin) {
+    REQUIRE(got.shape() == want.shape());
+    for (Index i = 0; i < got.size(); ++i) {
+        CAPTURE(i);
+        CHECK(got[i] == Approx(want[i]).margin(margin));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("Label smoothing: values match the definition, from logits and from probabilities", "[loss][smoothing]") {
+    const SmoothingCase c(21);
+    for (double ls : {0.0, 0.1, 0.35, 1.0}) {
+        CAPTURE(ls);
+        for (bool from_logits : {true, false}) {
+            CAPTURE(from_logits);
+            const auto& pred = from_logits ? c.z : c.p;
+            const double want = smoothed_reference(pred, c.onehot, from_logits, ls);
+            CHECK(SparseCategoricalCrossentropyLoss<double>(from_logits, ls).compute(pred, c.labels, nullptr) ==
+                  Approx(want).epsilon(1e-12));
+            CHECK(CategoricalCrossentropyLoss<double>(from_logits, ls).compute(pred, c.onehot, nullptr) ==
+                  Approx(want).epsilon(1e-12));
+            CHECK(CategoricalCrossentropyLoss<double>(from_logits, ls).compute(pred, c.soft, nullptr) ==
+                  Approx(smoothed_reference(pred, c.soft, from_logits, ls)).epsilon(1e-12));
+        }
+    }
+    // Keras's worked example: ls = 0.2, K = 2 makes the targets 0.1 and 0.9.
+    const Tensor<double> probs(Shape{1, 2}, {0.3, 0.7});
+    CHECK(CategoricalCrossentropyLoss<double>(false, 0.2)
+              .compute(probs, Tensor<double>(Shape{1, 2}, {0.0, 1.0}), nullptr) ==
+          Approx(-(0.1 * std::log(0.3) + 0.9 * std::log(0.7))));
+    // Smoothing changes the value: the tests above can tell it apart.
+    CHECK(SparseCategoricalCrossentropyLoss<double>(true, 0.1).compute(c.z, c.labels, nullptr) !=
+          Approx(SparseCategoricalCrossentropyLoss<double>(true).compute(c.z, c.labels, nullptr)).epsilon(1e-6));
+}
+
+TEST_CASE("Label smoothing: gradients match finite differences, on every path", "[loss][smoothing]") {
+    const SmoothingCase c(22);
+    for (double ls : {0.1, 0.6, 1.0}) {
+        CAPTURE(ls);
+        for (bool from_logits : {true, false}) {
+            CAPTURE(from_logits);
+            const auto& pred = from_logits ? c.z : c.p;
+            Tensor<double> grad(pred.shape());
+            const SparseCategoricalCrossentropyLoss<double> sparse(from_logits, ls);
+            sparse.compute(pred, c.labels, &grad);
+            check_same(grad, numeric_gradient(sparse, pred, c.labels), 1e-7);
+            const CategoricalCrossentropyLoss<double> dense(from_logits, ls);
+            for (const auto* y : {&c.onehot, &c.soft}) {
+                dense.compute(pred, *y, &grad);
+                check_same(grad, numeric_gradient(dense, pred, *y), 1e-7);
+            }
+        }
+        // The fast path: dL/dlogits handed through a softmax layer is the
+        // gradient of the probability loss with respect to the logits.
+        for (const auto* y : {&c.onehot, &c.soft}) {
+            const CategoricalCrossentropyLoss<double> dense(false, ls);
+            Tensor<double> dz(c.z.shape());
+            REQUIRE(dense.logit_gradient(c.p, *y, dz));
+            const CategoricalCrossentropyLoss<double> on_logits(true, ls);
+            check_same(dz, numeric_gradient(on_logits, c.z, *y), 1e-7);
+        }
+        Tensor<double> dz(c.z.shape());
+        REQUIRE(SparseCategoricalCrossentropyLoss<double>(false, ls).logit_gradient(c.p, c.labels, dz));
+        check_same(dz, numeric_gradient(SparseCategoricalCrossentropyLoss<double>(true, ls), c.z, c.labels), 1e-7);
+    }
+}
+
+TEST_CASE("Label smoothing: sparse and one-hot agree, and so do the logit and probability paths", "[loss][smoothing]") {
+    const SmoothingCase c(23);
+    for (double ls : {0.0, 0.2, 1.0}) {
+        CAPTURE(ls);
+        Tensor<double> g_sparse(c.z.shape()), g_dense(c.z.shape());
+        for (bool from_logits : {true, false}) {
+            CAPTURE(from_logits);
+            const auto& pred = from_logits ? c.z : c.p;
+            const double sparse =
+                SparseCategoricalCrossentropyLoss<double>(from_logits, ls).compute(pred, c.labels, &g_sparse);
+            const double dense = CategoricalCrossentropyLoss<double>(from_logits, ls).compute(pred, c.onehot, &g_dense);
+            CHECK(sparse == Approx(dense).epsilon(1e-13));
+            check_same(g_sparse, g_dense, 1e-13);
+        }
+        // Logits z and their softmax p give the same loss; the logit gradient
+        // of the probability loss is the logits loss's gradient.
+        Tensor<double> g_logits(c.z.shape()), dz_sparse(c.z.shape()), dz_dense(c.z.shape());
+        const double on_logits = CategoricalCrossentropyLoss<double>(true, ls).compute(c.z, c.onehot, &g_logits);
+        CHECK(CategoricalCrossentropyLoss<double>(false, ls).compute(c.p, c.onehot, nullptr) ==
+              Approx(on_logits).epsilon(1e-12));
+        CHECK(SparseCategoricalCrossentropyLoss<double>(false, ls).compute(c.p, c.labels, nullptr) ==
+              Approx(on_logits).epsilon(1e-12));
+        SparseCategoricalCrossentropyLoss<double>(false, ls).logit_gradient(c.p, c.labels, dz_sparse);
+        CategoricalCrossentropyLoss<double>(false, ls).logit_gradient(c.p, c.onehot, dz_dense);
+        check_same(dz_sparse, g_logits, 1e-13);
+        check_same(dz_dense, g_logits, 1e-13);
+    }
+}
+
+TEST_CASE("Label smoothing outside [0, 1] is a ConfigError naming the loss and the key", "[loss][smoothing][errors]") {
+    for (double bad : {-0.1, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+        CAPTURE(bad);
+        REQUIRE_THROWS_MATCHES(CategoricalCrossentropyLoss<float>(false, bad), ConfigError,
+                               test::error(ErrorId::config_argument, {"categorical_crossentropy", "label_smoothing"}));
+        REQUIRE_THROWS_MATCHES(
+            SparseCategoricalCrossentropyLoss<float>(true, bad), ConfigError,
+            test::error(ErrorId::config_argument, {"sparse_categorical_crossentropy", "label_smoothing"}));
+        REQUIRE_THROWS_MATCHES((make_loss<float, Cpu>("categorical_crossentropy", {{"label_smoothing", bad}})),
+                               ConfigError,
+                               test::error(ErrorId::config_argument, {"categorical_crossentropy", "label_smoothing"}));
+    }
+    Sequential<float> model("m");
+    model.add(Dense(3, "softmax"));
+    REQUIRE_THROWS_MATCHES(model.compile("adam", SparseCategoricalCrossentropy(false, 2.0)), ConfigError,
+                           test::error(ErrorId::config_argument, {"sparse_categorical_crossentropy", "got 2"}));
+    // Only the categorical losses have the setting.
+    REQUIRE_THROWS_MATCHES((make_loss<float, Cpu>("binary_crossentropy", {{"label_smoothing", 0.1}})), ConfigError,
+                           test::error(ErrorId::config_argument, {"unknown setting 'label_smoothing'"}));
+    CHECK(CategoricalCrossentropyLoss<float>(false, 1.0).label_smoothing() == 1.0);
+    CHECK(CategoricalCrossentropyLoss<float>(false).config() ==
+          std::vector<std::pair<std::string, double>>{{"from_logits", 0.0}});
+}
+
+TEST_CASE("Label smoothing survives model files and resumes exactly", "[loss][smoothing][model_file]") {
+    Rng rng(9);
+    Tensor<float> x(Shape{64, 4});
+    Tensor<int> y(Shape{64});
+    for (Index i = 0; i < 64; ++i) {
+        y[i] = int(i % 3);
+        for (Index j = 0; j < 4; ++j) x[i * 4 + j] = float(rng.normal(double(y[i]) - 1.0, 1.0));
+    }
+    const auto onehot = datasets::to_categorical<float>(y, 3);
+    test::TempDir dir("label_smoothing");
+    auto check = [&](auto loss, auto plain, const char* last, const auto& targets, double ls) {
+        CAPTURE(last, ls);
+        auto make_with = [&](auto l) {
+            Sequential<float> m("ls", 5);
+            m.add(Dense(6, "tanh"));
+            m.add(Dense(3, last));
+            m.compile(Adam(0.02), l);
+            return m;
+        };
+        auto make = [&] { return make_with(loss); };
+        test::check_exact_resume(make, x, targets, 16, dir.file("half.lamina"), [&](auto& loaded, auto& saved) {
+            CHECK(loaded.loss().name() == saved.loss().name());
+            CHECK(loaded.loss().config() == saved.loss().config());
+            const auto config = loaded.loss().config();
+            CHECK(std::find(config.begin(), config.end(), std::pair<std::string, double>{"label_smoothing", ls}) !=
+                  config.end());
+        });
+        // The smoothing reaches training: without it the weights differ.
+        FitOptions<float> o;
+        o.batch_size = 16;
+        o.verbose = 0;
+        o.epochs = 1;
+        auto with = make_with(loss), without = make_with(plain);
+        with.fit(x, targets, o);
+        without.fit(x, targets, o);
+        CHECK(with.get_weights().back()[0] != without.get_weights().back()[0]);
+    };
+    check(SparseCategoricalCrossentropy(false, 0.1), SparseCategoricalCrossentropy(false), "softmax", y, 0.1);
+    check(SparseCategoricalCrossentropy(true, 0.25), SparseCategoricalCrossentropy(true), "linear", y, 0.25);
+    check(CategoricalCrossentropy(false, 0.3), CategoricalCrossentropy(false), "softmax", onehot, 0.3);
+    check(CategoricalCrossentropy(true, 0.05), CategoricalCrossentropy(true), "linear", onehot, 0.05);
 }

@@ -82,6 +82,22 @@ void check_target_rows(const std::string& loss, const Shape& expected_sample, co
                                                       targets.shape().str());
 }
 
+// Keras's label_smoothing: a number in [0, 1].
+inline double checked_label_smoothing(const std::string& loss, double label_smoothing) {
+    if (!(label_smoothing >= 0.0 && label_smoothing <= 1.0))
+        throw ConfigError(ErrorId::config_argument,
+                          loss + ": label_smoothing must be in [0, 1], got " + std::to_string(label_smoothing));
+    return label_smoothing;
+}
+
+// A categorical loss's settings for model files: label_smoothing only where
+// it is set, so files without it read as before.
+inline std::vector<std::pair<std::string, double>> categorical_config(bool from_logits, double label_smoothing) {
+    std::vector<std::pair<std::string, double>> c{{"from_logits", from_logits ? 1.0 : 0.0}};
+    if (label_smoothing != 0.0) c.emplace_back("label_smoothing", label_smoothing);
+    return c;
+}
+
 // Sparse labels must be whole numbers in [0, classes).
 template <class T>
 void check_class_ids(const std::string& loss, const Tensor<T>& labels, Index classes) {

@@ -29,13 +29,18 @@ LossPtr<T, Device> make_loss(const std::string& name) {
 template <class T, class Device>
 LossPtr<T, Device> make_loss(const std::string& name, const std::vector<std::pair<std::string, double>>& config) {
     const bool has_logits = name != "mean_squared_error" && name != "mse";
+    const bool categorical = name == "sparse_categorical_crossentropy" || name == "categorical_crossentropy";
     bool from_logits = false;
+    double label_smoothing = 0.0;
     for (const auto& [key, value] : config) {
         if (key == "from_logits" && has_logits) from_logits = value != 0.0;
+        else if (key == "label_smoothing" && categorical) label_smoothing = value;
         else throw ConfigError(ErrorId::config_argument, "loss '" + name + "': unknown setting '" + key + "'");
     }
-    if (name == "sparse_categorical_crossentropy") return SparseCategoricalCrossentropy(from_logits).make<T, Device>();
-    if (name == "categorical_crossentropy") return CategoricalCrossentropy(from_logits).make<T, Device>();
+    if (name == "sparse_categorical_crossentropy")
+        return SparseCategoricalCrossentropy(from_logits, label_smoothing).make<T, Device>();
+    if (name == "categorical_crossentropy")
+        return CategoricalCrossentropy(from_logits, label_smoothing).make<T, Device>();
     if (name == "binary_crossentropy") return BinaryCrossentropy(from_logits).make<T, Device>();
     return make_loss<T, Device>(name);
 }

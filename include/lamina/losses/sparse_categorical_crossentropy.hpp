@@ -3,7 +3,10 @@
 // Contract: pred (batch, K) logits (from_logits) or probabilities; target
 // (batch,) class ids in [0, K) stored as T. Keras's
 // SparseCategoricalCrossentropy(from_logits=False); "accuracy" resolves to
-// sparse categorical accuracy.
+// sparse categorical accuracy. label_smoothing, which Keras 3 offers only on
+// CategoricalCrossentropy, smooths the label's one-hot the same way:
+// y (1 - ls) + ls / K, so the loss equals CategoricalCrossentropy with the
+// same smoothing on to_categorical(labels).
 #pragma once
 
 #include "lamina/backend/backend.hpp"
@@ -15,11 +18,12 @@ template <class T, class Device = Cpu>
 class SparseCategoricalCrossentropyLoss : public Loss<T, Device> {
 public:
     using typename Loss<T, Device>::TensorType;
-    explicit SparseCategoricalCrossentropyLoss(bool from_logits) : from_logits_(from_logits) {}
+    explicit SparseCategoricalCrossentropyLoss(bool from_logits, double label_smoothing = 0.0)
+        : from_logits_(from_logits), label_smoothing_(detail::checked_label_smoothing(name(), label_smoothing)) {}
 
     std::string name() const override { return "sparse_categorical_crossentropy"; }
     std::vector<std::pair<std::string, double>> config() const override {
-        return {{"from_logits", from_logits_ ? 1.0 : 0.0}};
+        return detail::categorical_config(from_logits_, label_smoothing_);
     }
     Shape target_shape(const Shape&) const override { return Shape{}; }
     void check_targets(const Shape& output, const Tensor<T, Cpu>& targets) const override {
@@ -31,31 +35,36 @@ public:
     bool logit_gradient(const TensorType& probs, const TensorType& target, TensorType& grad) const override {
         if (from_logits_) return false;
         Backend<Device>::softmax_logit_gradient(probs.view(), static_cast<const T*>(nullptr), true, target.view(),
-                                                grad.view(), detail::prob_epsilon);
+                                                grad.view(), detail::prob_epsilon, label_smoothing_);
         return true;
     }
     AccuracyKind accuracy_kind() const override { return AccuracyKind::SparseCategorical; }
+    bool from_logits() const noexcept { return from_logits_; }
+    double label_smoothing() const noexcept { return label_smoothing_; }
 
 protected:
     T batch_loss(const TensorType& pred, const TensorType& target, TensorType* grad, double* total) const override {
         if (from_logits_)
-            return Backend<Device>::sparse_softmax_cross_entropy(pred.view(), target.view(),
-                                                                 grad ? grad->data() : nullptr, total);
+            return Backend<Device>::sparse_softmax_cross_entropy(
+                pred.view(), target.view(), grad ? grad->data() : nullptr, total, label_smoothing_);
         return Backend<Device>::probability_cross_entropy(pred.view(), static_cast<const T*>(nullptr), true,
                                                           target.view(), grad ? grad->data() : nullptr,
-                                                          detail::prob_epsilon, total);
+                                                          detail::prob_epsilon, total, label_smoothing_);
     }
 
 private:
     bool from_logits_;
+    double label_smoothing_;
 };
 
 struct SparseCategoricalCrossentropy {
     bool from_logits = false;
-    explicit SparseCategoricalCrossentropy(bool from_logits_ = false) : from_logits(from_logits_) {}
+    double label_smoothing = 0.0;
+    explicit SparseCategoricalCrossentropy(bool from_logits_ = false, double label_smoothing_ = 0.0)
+        : from_logits(from_logits_), label_smoothing(label_smoothing_) {}
     template <class T, class Device>
     LossPtr<T, Device> make() const {
-        return std::make_unique<SparseCategoricalCrossentropyLoss<T, Device>>(from_logits);
+        return std::make_unique<SparseCategoricalCrossentropyLoss<T, Device>>(from_logits, label_smoothing);
     }
 };
 
