@@ -17,7 +17,9 @@
 // scaled to unit L2 norm), which costs the deep network about half a point
 // of test accuracy (docs/performance.md).
 //
-// The last line is always "test_accuracy=A test_loss=L" so scripts can read it.
+// --dataset fashion trains the same networks on Fashion-MNIST instead
+// (dataset_flag.hpp). The last line is always "test_accuracy=A test_loss=L"
+// so scripts can read it.
 #include <lamina/lamina.hpp>
 
 #include <cstdio>
@@ -26,6 +28,7 @@
 #include <utility>
 
 #include "cli.hpp"
+#include "dataset_flag.hpp"
 #include "device_flag.hpp"
 #include "networks.hpp"
 #include "plot_flags.hpp"
@@ -36,12 +39,14 @@ using namespace lamina;
 namespace {
 
 const char* usage =
-    "usage: mnist_cnn [--net keras|deep] [--epochs N] [--batch-size B] [--data DIR] [--seed S]\n"
-    "                 [--threads T] [--verbose 0|1|2] [--normalize 0|1] [--device cpu|cuda]\n"
+    "usage: mnist_cnn [--net keras|deep] [--epochs N] [--batch-size B] [--dataset mnist|fashion] [--data DIR]\n"
+    "                 [--seed S] [--threads T] [--verbose 0|1|2] [--normalize 0|1] [--device cpu|cuda]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
     "                 [--plots DIR]\n"
     "Defaults follow each network's notebook, with inputs pixels / 255 (--normalize 1: notebook 003's\n"
-    "per-column L2 normalisation); --data defaults to the bundled data/mnist.\n"
+    "per-column L2 normalisation). --dataset mnist reads the bundled data/mnist; --dataset fashion reads\n"
+    "Fashion-MNIST from /usr/share/datasets/fashion-mnist ('apt install dataset-fashion-mnist');\n"
+    "--data DIR reads the data set from DIR instead.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
 }  // namespace
@@ -50,12 +55,12 @@ int main(int argc, char** argv) {
     examples::Cli cli(
         argc, argv, usage,
         examples::PlotFlags::names(examples::TrainingFlags::names(
-            {"net", "epochs", "batch-size", "data", "seed", "threads", "verbose", "normalize", "device"})));
+            {"net", "epochs", "batch-size", "dataset", "data", "seed", "threads", "verbose", "normalize", "device"})));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep"});
     const bool keras = net == "keras";
     const int epochs = int(cli.get_int("epochs", keras ? 3 : 5, 0, 100000));
     const Index batch_size = cli.get_int("batch-size", keras ? 64 : 32, 1, 1 << 20);
-    const std::string data_dir = cli.get("data", LAMINA_DEFAULT_DATA_DIR);
+    const examples::DatasetFlag dataset(cli, LAMINA_DEFAULT_DATA_DIR);
     const auto seed = static_cast<std::uint64_t>(cli.get_int("seed", 1, 0, (1LL << 62)));
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     const bool normalize = cli.get_int("normalize", 0, 0, 1) != 0;
@@ -67,7 +72,9 @@ int main(int argc, char** argv) {
 
     try {
         std::cout << build_info() << "; device " << device.describe() << "\n";
-        auto mnist = datasets::load_mnist<float>(data_dir);
+        auto mnist = dataset.load();
+        std::cout << dataset.title() << ": train " << mnist.train.x.shape().str() << ", test "
+                  << mnist.test.x.shape().str() << "\n";
         if (normalize) {
             // The notebook's normalize(x, axis=1) on (N, 28, 28) is axis 2 of (N, 1, 28, 28).
             mnist.train.x = datasets::normalize(mnist.train.x, 2);

@@ -9,7 +9,9 @@
 //             30 epochs, batch 32; the first 5,000 training images are the
 //             validation set (reported 97.9 % validation accuracy).
 //
-// The last line is always "test_accuracy=A test_loss=L" so scripts can read it.
+// --dataset fashion trains the same networks on Fashion-MNIST instead
+// (dataset_flag.hpp). The last line is always "test_accuracy=A test_loss=L"
+// so scripts can read it.
 #include <lamina/lamina.hpp>
 
 #include <cstdio>
@@ -19,6 +21,7 @@
 #include <utility>
 
 #include "cli.hpp"
+#include "dataset_flag.hpp"
 #include "device_flag.hpp"
 #include "networks.hpp"
 #include "plot_flags.hpp"
@@ -30,11 +33,13 @@ namespace {
 
 const char* usage =
     "usage: mnist_mlp [--net keras128|dense512|mlp300] [--epochs N] [--batch-size B]\n"
-    "                 [--optimizer sgd|adam|rmsprop] [--data DIR] [--seed S] [--threads T]\n"
-    "                 [--verbose 0|1|2] [--device cpu|cuda]\n"
+    "                 [--optimizer sgd|adam|rmsprop] [--dataset mnist|fashion] [--data DIR] [--seed S]\n"
+    "                 [--threads T] [--verbose 0|1|2] [--device cpu|cuda]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
     "                 [--plots DIR]\n"
-    "Defaults follow each network's notebook; --data defaults to the bundled data/mnist.\n"
+    "Defaults follow each network's notebook. --dataset mnist reads the bundled data/mnist; --dataset fashion\n"
+    "reads Fashion-MNIST from /usr/share/datasets/fashion-mnist ('apt install dataset-fashion-mnist');\n"
+    "--data DIR reads the data set from DIR instead.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
 
 struct NetDefaults {
@@ -55,13 +60,13 @@ int main(int argc, char** argv) {
     examples::Cli cli(
         argc, argv, usage,
         examples::PlotFlags::names(examples::TrainingFlags::names(
-            {"net", "epochs", "batch-size", "optimizer", "data", "seed", "threads", "verbose", "device"})));
+            {"net", "epochs", "batch-size", "optimizer", "dataset", "data", "seed", "threads", "verbose", "device"})));
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
     const Index batch_size = cli.get_int("batch-size", d.batch_size, 1, 1 << 20);
     const std::string optimizer = cli.get_choice("optimizer", d.optimizer, {"sgd", "adam", "rmsprop"});
-    const std::string data_dir = cli.get("data", LAMINA_DEFAULT_DATA_DIR);
+    const examples::DatasetFlag dataset(cli, LAMINA_DEFAULT_DATA_DIR);
     const auto seed = static_cast<std::uint64_t>(cli.get_int("seed", 1, 0, (1LL << 62)));
     const int verbose = int(cli.get_int("verbose", 1, 0, 2));
     if (cli.has("threads")) set_num_threads(int(cli.get_int("threads", 1, 1, 1024)));
@@ -72,8 +77,9 @@ int main(int argc, char** argv) {
 
     try {
         std::cout << build_info() << "; device " << device.describe() << "\n";
-        auto mnist = datasets::load_mnist<float>(data_dir);
-        std::cout << "MNIST: train " << mnist.train.x.shape().str() << ", test " << mnist.test.x.shape().str() << "\n";
+        auto mnist = dataset.load();
+        std::cout << dataset.title() << ": train " << mnist.train.x.shape().str() << ", test "
+                  << mnist.test.x.shape().str() << "\n";
 
         auto resumed = training.resumed();
         Sequential<float> model = resumed ? std::move(*resumed) : Sequential<float>("sequential", seed);
