@@ -152,12 +152,6 @@ public:
         Shape s = sample_shape;
         for (auto& l : layers_) s = build_layer(*l, s);
         input_shape_ = sample_shape;
-        first_trainable_ = layers_.size();
-        for (std::size_t i = 0; i < layers_.size(); ++i)
-            if (!layers_[i]->params().empty()) {
-                first_trainable_ = i;
-                break;
-            }
         if (optimizer_) optimizer_->build(all_params());
         configure_logit_gradient();
         build_state_.set();
@@ -470,6 +464,7 @@ private:
 
     // ---- one training step on acts_[0]/batch_y_; adds the batch loss x rows to *loss_total ----
     void train_step(double* loss_total) {
+        find_first_trainable();
         for (auto* p : params_cache_) p->grad.set_zero();
         const Index batch = acts_[0].rows();
         for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -485,7 +480,7 @@ private:
         } else {
             loss_->accumulate(pred, batch_y_, &dpred, loss_total);
         }
-        // Layers before the first one with parameters need no backward pass at
+        // Layers before the first one with trainable parameters need no backward pass at
         // all, and the first one needs no dx.
         for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
             TensorType* dx = nullptr;
@@ -513,7 +508,22 @@ private:
             layers_[i]->reserve(batch);
         }
         params_cache_ = all_params();
+        layer_params_.assign(1, 0);
+        for (auto& l : layers_) layer_params_.push_back(layer_params_.back() + l->params().size());
         optimizer_->build(params_cache_);
+    }
+
+    // The first layer with a trainable parameter, where backward stops.
+    // Found before every step, from the flags (set_trainable may change
+    // them between fits or from a callback), without allocating.
+    void find_first_trainable() {
+        first_trainable_ = layers_.size();
+        for (std::size_t i = 0; i < layers_.size() && first_trainable_ == layers_.size(); ++i)
+            for (std::size_t k = layer_params_[i]; k < layer_params_[i + 1]; ++k)
+                if (params_cache_[k]->trainable) {
+                    first_trainable_ = i;
+                    break;
+                }
     }
 
     const TensorType& infer_batch(const TensorType& x, std::vector<TensorType>& acts) const {
@@ -735,6 +745,8 @@ private:
     std::vector<TensorType> acts_, grads_;
     TensorType batch_y_;
     std::vector<Param<T, Device>*> params_cache_;
+    std::vector<std::size_t>
+        layer_params_;  // layer i's params are params_cache_[layer_params_[i], layer_params_[i + 1])
 };
 
 }  // namespace lamina
