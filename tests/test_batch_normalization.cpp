@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gradcheck.hpp"
@@ -450,4 +451,132 @@ TEST_CASE("BatchNormalization's errors name the layer", "[batch_normalization][e
     no_trainable.pop_back();
     REQUIRE_THROWS_MATCHES(from(no_trainable), ConfigError,
                            test::error(ErrorId::config_argument, {"'trainable' is missing"}));
+}
+
+namespace {
+
+// Every layer's inference pass in turn, without folding.
+Tensor<float> unfolded_predict(const Sequential<float>& model, const Tensor<float>& x) {
+    Tensor<float> in = x;
+    for (std::size_t i = 0; i < model.size(); ++i) {
+        const auto& layer = model.layer(i);
+        Tensor<float> out(layer.output_shape().with_batch(x.rows()));
+        layer.infer(in, out);
+        in = std::move(out);
+    }
+    return in;
+}
+
+// Equal to rounding: relative to the outputs' own scale, where values cancel to near zero.
+void check_same_to_rounding(const Tensor<float>& got, const Tensor<float>& want) {
+    REQUIRE(got.shape() == want.shape());
+    double scale = 1e-6, worst = 0;
+    for (float v : want) scale = std::max(scale, double(std::abs(v)));
+    for (Index i = 0; i < got.size(); ++i)
+        worst =
+            std::max(worst, std::abs(double(got[i]) - double(want[i])) / std::max(std::abs(double(want[i])), scale));
+    CAPTURE(worst);
+    CHECK(worst <= 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("predict folds a BatchNormalization into the Dense or Conv2D before it", "[batch_normalization][fold]") {
+    Rng rng(17);
+    auto build = [&](auto& m) {
+        m.add(Conv2D(4, 3, "same")).add(BatchNormalization()).add(Activation("relu")).add(Flatten());
+        m.add(Dense(6, Activation::Linear, /*use_bias=*/false)).add(BatchNormalization(0.9, 1e-2, false, true));
+        m.add(Dense(5, "relu")).add(BatchNormalization()).add(Dense(3));
+        m.build(Shape{2, 5, 5});
+        for (std::size_t i : {1, 5, 7}) randomize_params(m.layer(i), rng);
+    };
+
+    SECTION("which pairs fold") {
+        std::vector<LayerPtr<float>> layers;
+        Rng init(1);
+        Shape s{2, 5, 5};
+        auto add = [&](auto spec) {
+            layers.push_back(spec.template make<float, Cpu>());
+            layers.back()->set_name("l" + std::to_string(layers.size()));
+            s = layers.back()->build(s, init);
+        };
+        add(Conv2D(4, 3, "same"));
+        add(BatchNormalization());
+        add(Activation("relu"));
+        add(Flatten());
+        add(Dense(6, "relu"));  // an activation between: no fold
+        add(BatchNormalization());
+        add(Dense(6, Activation::Linear, false));
+        add(BatchNormalization());
+        add(BatchNormalization());  // only the first of two folds
+        const auto plan = detail::make_inference_plan(layers, 0);
+        REQUIRE(plan.steps.size() == 7);
+        CHECK(plan.folded.size() == 2);
+        CHECK(plan.steps[0] == plan.folded[0].get());
+        CHECK(plan.steps[0]->type() == "Conv2D");
+        CHECK(plan.steps[3] == layers[4].get());
+        CHECK(plan.steps[4] == layers[5].get());
+        CHECK(plan.steps[5] == plan.folded[1].get());
+        CHECK(plan.folded[1]->params().size() == 2);  // the folded Dense has a bias
+        CHECK(plan.steps[6] == layers[8].get());
+    }
+    SECTION("folded predict and evaluate equal the unfolded passes, and follow the weights") {
+        Sequential<float> model("fold", 1);
+        build(model);
+        model.compile(Adam(0.01), SparseCategoricalCrossentropy(true));
+        const auto x = random_tensor(Shape{23, 2, 5, 5}, rng, -1, 1);
+        Tensor<int> y(Shape{23});
+        for (Index i = 0; i < 23; ++i) y[i] = int(i % 3);
+        check_same_to_rounding(model.predict(x, 7), unfolded_predict(model, x));
+
+        // set_weights: new moving statistics.
+        auto w = model.get_weights();
+        for (auto& t : w)
+            for (auto& v : t) v = v * 1.5f + 0.1f;
+        model.set_weights(w);
+        check_same_to_rounding(model.predict(x, 7), unfolded_predict(model, x));
+
+        // Training moves everything; evaluate's loss follows too.
+        FitOptions<float> o;
+        o.verbose = 0;
+        o.batch_size = 8;
+        o.epochs = 3;
+        o.validation_data.emplace(x, y);
+        const auto history = model.fit(x, y, o);
+        // Each epoch's validation ran the weights of its own epoch.
+        CHECK(history.history.at("val_loss").back() == model.evaluate(x, y, 8).loss);
+        const auto after_fit = unfolded_predict(model, x);
+        check_same_to_rounding(model.predict(x), after_fit);
+        const double loss = model.evaluate(x, y).loss;
+        double want = 0;
+        for (Index n = 0; n < 23; ++n) {
+            const float* z = after_fit.data() + n * 3;
+            const double m = std::max({z[0], z[1], z[2]});
+            want += std::log(std::exp(z[0] - m) + std::exp(z[1] - m) + std::exp(z[2] - m)) + m - z[y[n]];
+        }
+        CHECK(loss == Approx(want / 23).epsilon(1e-5));
+
+        // A parameter changed in place through the layer.
+        model.layer(1).params()[2]->value[0] += 3.0f;
+        check_same_to_rounding(model.predict(x), unfolded_predict(model, x));
+
+        // From many threads at once, right after a change.
+        model.set_weights(w);
+        const auto want_now = unfolded_predict(model, x);
+        std::vector<Tensor<float>> got(4);
+        std::vector<std::thread> threads;
+        for (std::size_t t = 0; t < got.size(); ++t) threads.emplace_back([&, t] { got[t] = model.predict(x, 5); });
+        for (auto& t : threads) t.join();
+        for (const auto& g : got) {
+            check_same_to_rounding(g, want_now);
+            CHECK(values(g) == values(got[0]));
+        }
+
+        // A loaded model and the model moved to the same device fold the same.
+        test::TempDir dir("bn_fold");
+        model.save(dir.file("m.lamina"));
+        const auto loaded = Sequential<float>::load(dir.file("m.lamina"));
+        CHECK(values(loaded.predict(x, 5)) == values(got[0]));
+        CHECK(values(model.to<Cpu>().predict(x, 5)) == values(got[0]));
+    }
 }

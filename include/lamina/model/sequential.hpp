@@ -9,6 +9,9 @@
 //                             (N, K) targets. Buffers are sized for batch_size once,
 //                             so a steady-state step does no heap allocation.
 //   evaluate / predict        const, with their own buffers: safe from many threads.
+//                             They run the inference plan (inference_plan.hpp): a
+//                             BatchNormalization after a Dense or Conv2D without
+//                             activation is folded into that layer's weights.
 // All arguments are validated before any training: errors are lamina::Error.
 #pragma once
 
@@ -38,6 +41,7 @@
 #include "lamina/model/build_state.hpp"
 #include "lamina/model/callback.hpp"
 #include "lamina/model/history.hpp"
+#include "lamina/model/inference_plan.hpp"
 #include "lamina/model/metrics.hpp"
 #include "lamina/model/progress.hpp"
 #include "lamina/model/summary.hpp"
@@ -152,6 +156,7 @@ public:
         Shape s = sample_shape;
         for (auto& l : layers_) s = build_layer(*l, s);
         input_shape_ = sample_shape;
+        plan_.invalidate();
         if (optimizer_) optimizer_->build(all_params());
         configure_logit_gradient();
         build_state_.set();
@@ -296,12 +301,13 @@ public:
         build_once(x, "predict");
         check_input("predict", x);
         HostTensor out(output_shape().with_batch(x.rows()));
+        const auto plan = plan_.get(layers_);
         std::vector<TensorType> acts;
         TensorType batch;
         for (Index first = 0; first < x.rows(); first += batch_size) {
             const Index count = std::min(batch_size, x.rows() - first);
             upload_rows(x, first, count, batch);
-            const TensorType& y = infer_batch(batch, acts);
+            const TensorType& y = infer_batch(*plan, batch, acts);
             Backend<Device>::download(y.data(), y.size(), out.data() + first * out.cols());
         }
         return out;
@@ -324,9 +330,15 @@ public:
     }
 
     std::size_t size() const noexcept { return layers_.size(); }
-    Layer<T, Device>& layer(std::size_t i) { return *layers_.at(check_layer_index(i)); }
+    // Non-const access may change weights: predict's next plan is made afresh.
+    // (A Layer& kept from before a predict and changed after it is not seen.)
+    Layer<T, Device>& layer(std::size_t i) {
+        plan_.invalidate();
+        return *layers_.at(check_layer_index(i));
+    }
     const Layer<T, Device>& layer(std::size_t i) const { return *layers_.at(check_layer_index(i)); }
     Layer<T, Device>& get_layer(const std::string& name) {
+        plan_.invalidate();
         return const_cast<Layer<T, Device>&>(std::as_const(*this).get_layer(name));
     }
     const Layer<T, Device>& get_layer(const std::string& name) const {
@@ -373,9 +385,11 @@ public:
                                  "set_weights: array " + std::to_string(i) + " (" + params[i]->name + ") must be " +
                                      params[i]->value.shape().str() + ", got " + weights[i].shape().str());
         for (std::size_t i = 0; i < params.size(); ++i) from_host(weights[i], params[i]->value);
+        plan_.invalidate();
     }
 
     std::vector<Param<T, Device>*> all_params() {
+        plan_.invalidate();
         std::vector<Param<T, Device>*> ps;
         for (auto& l : layers_)
             for (auto* p : l->params()) ps.push_back(p);
@@ -491,6 +505,7 @@ private:
             layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], dx);
         }
         optimizer_->step(params_cache_);
+        plan_.invalidate();  // the weights and BatchNormalization's moving statistics moved
     }
 
     // Sizes every buffer for `batch` once: the steady-state step allocates nothing.
@@ -526,18 +541,20 @@ private:
                 }
     }
 
-    const TensorType& infer_batch(const TensorType& x, std::vector<TensorType>& acts) const {
-        acts.resize(layers_.size());
+    const TensorType& infer_batch(const detail::InferencePlan<T, Device>& plan, const TensorType& x,
+                                  std::vector<TensorType>& acts) const {
+        acts.resize(plan.steps.size());
         const TensorType* in = &x;
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
-            acts[i].resize(layers_[i]->output_shape().with_batch(x.rows()));
-            layers_[i]->infer(*in, acts[i]);
+        for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+            acts[i].resize(plan.steps[i]->output_shape().with_batch(x.rows()));
+            plan.steps[i]->infer(*in, acts[i]);
             in = &acts[i];
         }
         return *in;
     }
 
     Evaluation evaluate_impl(const HostTensor& x, const HostTensor& y, Index batch_size) const {
+        const auto plan = plan_.get(layers_);
         std::vector<TensorType> acts;
         TensorType bx, by;
         double loss_sum = 0;
@@ -546,7 +563,7 @@ private:
             const Index count = std::min(batch_size, x.rows() - first);
             upload_rows(x, first, count, bx);
             upload_rows(y, first, count, by);
-            const TensorType& pred = infer_batch(bx, acts);
+            const TensorType& pred = infer_batch(*plan, bx, acts);
             loss_sum += double(loss_->compute(pred, by, nullptr)) * double(count);
             if (has_accuracy()) {
                 correct += count_batch_correct(pred, by);
@@ -732,6 +749,7 @@ private:
     std::map<std::string, int> name_counts_;
     Shape input_shape_;
     detail::BuildState build_state_;
+    detail::InferencePlanCache<T, Device> plan_;  // what predict and evaluate run
     std::size_t first_trainable_ = 0;
     OptimizerPtr<T, Device> optimizer_;
     LossPtr<T, Device> loss_;
