@@ -386,6 +386,23 @@ TEST_CASE("BatchNormalization in model files: moving statistics and trainable ke
     auto other = make();
     other.load_weights(dir.file("w.lamina"));
     CHECK(values(other.predict(x)) == values(m.predict(x)));
+    // Into a model whose BatchNormalization is frozen (fine-tuning): trainable is no weight's business.
+    auto frozen = make();
+    frozen.build(x.shape().without_batch());
+    frozen.layer(1).set_trainable(false);
+    frozen.load_weights(dir.file("w.lamina"));
+    CHECK(values(frozen.predict(x)) == values(m.predict(x)));
+    CHECK(!frozen.layer(1).trainable());
+    // ... but a different momentum is another layer.
+    auto different = [] {
+        Sequential<float> d("bn", 3);
+        d.add(Conv2D(3, 3)).add(BatchNormalization(0.5)).add(Activation("relu")).add(Flatten());
+        d.add(Dropout(0.2)).add(Dense(8)).add(BatchNormalization(0.95, 1e-2, true, false).frozen()).add(Dense(3));
+        return d;
+    }();
+    different.build(x.shape().without_batch());
+    REQUIRE_THROWS_MATCHES(different.load_weights(dir.file("w.lamina")), FormatError,
+                           test::error(ErrorId::format_architecture, {"layer 1", "different config"}));
 }
 
 TEST_CASE("Model files: version 2 is written, version 1 still loads, version 3 is refused",
