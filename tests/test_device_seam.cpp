@@ -148,6 +148,30 @@ struct Backend<Fake> {
         Cpu_::global_average_pool_backward(plane, cpu(dy), cpu(dx));
     }
     template <class T>
+    static void batch_norm_moments(ConstView<T> x, Index channels, T* mean, T* variance) {
+        count("batch_norm_moments");
+        Cpu_::batch_norm_moments(cpu(x), channels, mean, variance);
+    }
+    template <class T>
+    static void batch_norm_forward(ConstView<T> x, Index channels, const T* mean, const T* variance, const T* gamma,
+                                   const T* beta, T epsilon, View<T> y) {
+        count("batch_norm_forward");
+        Cpu_::batch_norm_forward(cpu(x), channels, mean, variance, gamma, beta, epsilon, cpu(y));
+    }
+    template <class T>
+    static void batch_norm_backward(ConstView<T> x, ConstView<T> dy, Index channels, const T* mean, const T* variance,
+                                    const T* gamma, T epsilon, bool batch_statistics, T* dgamma, T* dbeta, T* dx) {
+        count("batch_norm_backward");
+        Cpu_::batch_norm_backward(cpu(x), cpu(dy), channels, mean, variance, gamma, epsilon, batch_statistics, dgamma,
+                                  dbeta, dx);
+    }
+    template <class T>
+    static void batch_norm_update_moving(Index channels, const T* mean, const T* variance, double momentum,
+                                         T* moving_mean, T* moving_variance) {
+        count("batch_norm_update_moving");
+        Cpu_::batch_norm_update_moving(channels, mean, variance, momentum, moving_mean, moving_variance);
+    }
+    template <class T>
     static void dropout_forward(Rng& rng, double rate, ConstView<T> x, View<T> mask, View<T> y) {
         count("dropout_forward");
         Cpu_::dropout_forward(rng, rate, cpu(x), cpu(mask), cpu(y));
@@ -337,6 +361,16 @@ TEST_CASE("A device declared after lamina's headers runs a CNN through its own b
             m.compile(AdamW(0.01, 0.05), SparseCategoricalCrossentropy(), {metrics::accuracy});
         },
         x, y, {"decay_weights"});
+    check_same_on_both(
+        [](auto& m) {
+            m.add(Conv2D(3, 3));
+            m.add(BatchNormalization(0.9));
+            m.add(Activation("relu"));
+            m.add(Flatten());
+            m.add(Dense(3, "softmax"));
+            m.compile(Adam(0.01), SparseCategoricalCrossentropy(), {metrics::accuracy});
+        },
+        x, y, {"batch_norm_moments", "batch_norm_forward", "batch_norm_backward", "batch_norm_update_moving"});
 }
 
 TEST_CASE("The fake device's losses and optimizers: every one reaches its backend", "[seam]") {

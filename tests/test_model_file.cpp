@@ -231,9 +231,12 @@ TEST_CASE("Every damaged model file gets its documented error, never a crash", "
     }
     SECTION("wrong version") {
         auto b = bytes;
-        b[8] = 2;
+        b[8] = 3;
         REQUIRE_THROWS_MATCHES(load_bad(b), FormatError,
-                               test::error(ErrorId::format_version, {"version 2", "version 1"}));
+                               test::error(ErrorId::format_version, {"version 3", "versions 1 to 2"}));
+        b[8] = 0;
+        REQUIRE_THROWS_MATCHES(load_bad(b), FormatError,
+                               test::error(ErrorId::format_version, {"version 0", "versions 1 to 2"}));
     }
     SECTION("truncated anywhere") {
         for (std::size_t keep : {std::size_t(3), std::size_t(8), std::size_t(20), std::size_t(27), std::size_t(28),

@@ -30,6 +30,7 @@ LAMINA_FLOAT_TEMPLATE class Tensor<float, Cpu>;
 
 LAMINA_FLOAT_TEMPLATE class Layer<float, Cpu>;
 LAMINA_FLOAT_TEMPLATE class ActivationLayer<float, Cpu>;
+LAMINA_FLOAT_TEMPLATE class BatchNormalizationLayer<float, Cpu>;
 LAMINA_FLOAT_TEMPLATE class Conv2DLayer<float, Cpu>;
 LAMINA_FLOAT_TEMPLATE class DenseLayer<float, Cpu>;
 LAMINA_FLOAT_TEMPLATE class DropoutLayer<float, Cpu>;

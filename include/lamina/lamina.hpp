@@ -11,6 +11,7 @@
 #include "lamina/core/window.hpp"
 
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/batch_normalization.hpp"
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/dense.hpp"
 #include "lamina/layers/dropout.hpp"

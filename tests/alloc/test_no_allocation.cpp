@@ -137,6 +137,20 @@ TEST_CASE("a training step allocates nothing: the other layers, losses and optim
         INFO(count << " allocations");
         CHECK(count == 0);
     }
+    SECTION("BatchNormalization after Conv2D and Dense, one frozen, AdamW") {
+        Sequential<float> model("bn", 1);
+        model.add(Conv2D(8, 3, Padding::Same))
+            .add(BatchNormalization())
+            .add(Activation("relu"))
+            .add(Flatten())
+            .add(Dense(16))
+            .add(BatchNormalization(0.9, 1e-3, true, false).frozen())
+            .add(Dense(2));
+        model.compile(AdamW(0.01), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+        const long long count = allocations_in_steps(model, x, y, 16);
+        INFO(count << " allocations");
+        CHECK(count == 0);
+    }
     SECTION("MaxPool2D with padding, softmax layer, mean squared error, RMSprop with momentum") {
         Sequential<float> model("mse", 1);
         model.add(MaxPool2D(3, 2, Padding::Same)).add(Flatten()).add(Dense(5)).add(Activation(Activation::Softmax));

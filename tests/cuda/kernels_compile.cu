@@ -1,6 +1,7 @@
 // Compiled by nvcc (ctest cuda_host.kernels_compile_with_nvcc), never run:
 // every per-index function of backend/cuda/*_kernels.hpp must compile as
 // device code inside a kernel, as the CUDA backend will call it.
+#include <lamina/backend/cuda/batch_norm_kernels.hpp>
 #include <lamina/backend/cuda/elementwise_kernels.hpp>
 #include <lamina/backend/cuda/loss_kernels.hpp>
 #include <lamina/backend/cuda/metric_kernels.hpp>
@@ -89,4 +90,23 @@ __global__ void metrics(const float* pred, const float* target, int* correct, In
     correct[i] = ck::correct_at(lamina::AccuracyKind::Binary, i, pred, target, cols, 0.5f) +
                  ck::correct_at(lamina::AccuracyKind::SparseCategorical, i % rows, pred, target, cols, 0.5f) +
                  ck::correct_at(lamina::AccuracyKind::Categorical, i % rows, pred, target, cols, 0.5f);
+}
+
+__global__ void batch_norm(const float* x, const float* dy, const float* mean, const float* variance,
+                           const float* gamma, const float* beta, double* sums, float* y, float* dx, float* dgamma,
+                           float* dbeta, float* moving_mean, float* moving_variance, Index rows, Index channels,
+                           Index plane) {
+    const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i >= rows * channels * plane) return;
+    ck::batch_norm_forward_at(i, x, channels, plane, mean, variance, gamma, beta, 1e-3f, y);
+    ck::batch_norm_dx_at(i, x, dy, channels, plane, rows * plane, mean, variance, gamma, 1e-3f, true, sums, dx);
+    if (i < channels) {
+        double a = ck::channel_sum_part(i, Index(256), i, x, rows * plane, channels, plane);
+        a += ck::channel_squared_deviation_part(i, Index(256), i, x, 0.5, rows * plane, channels, plane);
+        double b = 0;
+        ck::channel_gradient_parts(i, Index(256), i, x, dy, mean[i], 1.0f, rows * plane, channels, plane, a, b);
+        sums[i] = a + b;
+        ck::batch_norm_parameter_gradient_at(i, channels, sums, dgamma, dbeta);
+        ck::batch_norm_moving_at(i, mean, variance, 0.99f, 0.01f, moving_mean, moving_variance);
+    }
 }

@@ -260,3 +260,59 @@ TEST_CASE("The keras CNN trains one MNIST epoch on the GPU to 98.5 %, and its fi
     const auto h = again.fit(mnist.train.x.slice_rows(0, 6400), mnist.train.y.slice_rows(0, 6400), options);
     CHECK(std::isfinite(h.history.at("loss").back()));
 }
+
+TEST_CASE("BatchNormalization forward (training, inference) and backward, on the GPU as on the CPU", "[cuda]") {
+    Rng rng(6);
+    for (const Shape& shape : {Shape{19, 3, 7, 5}, Shape{33, 6}, Shape{2, 300}}) {
+        CAPTURE(shape.str());
+        const BatchNormalization spec(0.9);
+        auto cpu = spec.make<float, Cpu>();
+        auto gpu = spec.make<float, Cuda>();
+        Rng r1(1), r2(1);
+        cpu->build(shape.without_batch(), r1);
+        gpu->build(shape.without_batch(), r2);
+        auto cpu_params = cpu->params();
+        auto gpu_params = gpu->params();
+        for (std::size_t k = 0; k < cpu_params.size(); ++k) {
+            cpu_params[k]->value = random_tensor(cpu_params[k]->value.shape(), rng, 0.5, 1.5);
+            gpu_params[k]->value = to_device(cpu_params[k]->value);
+        }
+        const auto x = random_tensor(shape, rng, -2, 4), dy = random_tensor(shape, rng);
+        const auto xd = to_device(x), dyd = to_device(dy);
+        for (const bool frozen : {false, true}) {
+            CAPTURE(frozen);
+            cpu->set_trainable(!frozen);
+            gpu->set_trainable(!frozen);
+            Tensor<float> y(shape), dx(shape);
+            Tensor<float, Cuda> yd(shape), dxd(shape);
+            cpu->forward(x, y, Mode::Training);
+            gpu->forward(xd, yd, Mode::Training);
+            check_close(to_host(yd), y, "BatchNormalization forward in fit");
+            for (std::size_t k = 0; k < cpu_params.size(); ++k) {
+                cpu_params[k]->grad.set_zero();
+                gpu_params[k]->grad.set_zero();
+                check_close(to_host(gpu_params[k]->value), cpu_params[k]->value, "moving statistics");
+            }
+            cpu->backward(x, y, dy, &dx);
+            gpu->backward(xd, yd, dyd, &dxd);
+            check_close(to_host(dxd), dx, "BatchNormalization dx");
+            for (std::size_t k = 0; k < 2; ++k)
+                check_close(to_host(gpu_params[k]->grad), cpu_params[k]->grad, "dgamma, dbeta");
+            cpu->infer(x, y);
+            gpu->infer(xd, yd);
+            check_close(to_host(yd), y, "BatchNormalization inference");
+        }
+    }
+    check_training_agrees(
+        [](auto& m) {
+            m.add(Conv2D(4, 3, "same"));
+            m.add(BatchNormalization(0.9));
+            m.add(Activation("relu"));
+            m.add(Flatten());
+            m.add(Dense(6));
+            m.add(BatchNormalization(0.8, 1e-2, true, false));
+            m.add(Dense(3, "softmax"));
+            m.compile(Adam(0.01), "sparse_categorical_crossentropy", {metrics::accuracy});
+        },
+        random_tensor(Shape{21, 2, 6, 6}, rng), labels(21, 3));
+}

@@ -7,7 +7,7 @@
 file(GLOB headers ${SOURCE_DIR}/include/lamina/layers/*.hpp ${SOURCE_DIR}/include/lamina/losses/*.hpp
      ${SOURCE_DIR}/include/lamina/optimizers/*.hpp)
 list(APPEND headers ${SOURCE_DIR}/include/lamina/model/sequential.hpp
-     ${SOURCE_DIR}/include/lamina/model/sequential_file.hpp)
+     ${SOURCE_DIR}/include/lamina/model/sequential_file.hpp ${SOURCE_DIR}/include/lamina/model/inference_plan.hpp)
 set(forbidden "lamina/backend/cpu/|Cpu\\{\\}|backend::|Eigen::|#pragma omp|omp_[a-z_]+\\(")
 set(found "")
 foreach(header IN LISTS headers)

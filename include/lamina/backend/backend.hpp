@@ -19,6 +19,8 @@
 //   conv2d       Conv2DWorkspace<T>, conv2d_reserve, conv2d_forward, conv2d_backward
 //   pooling      pool2d_forward, pool2d_backward,
 //                global_average_pool_forward, global_average_pool_backward
+//   batch norm   batch_norm_moments, batch_norm_forward, batch_norm_backward,
+//                batch_norm_update_moving (per channel of (N, C, ...))
 //   dropout      dropout_forward (mask from the layer's Rng), multiply
 //   init         initialize (drawn on the host from the model's Rng)
 //   losses       sparse_softmax_cross_entropy, softmax_cross_entropy,

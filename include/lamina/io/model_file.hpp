@@ -51,7 +51,11 @@ namespace lamina::io {
 
 // PNG's trick: a high byte and CR LF / ^Z / LF catch 7-bit and text-mode transfers.
 constexpr std::array<std::uint8_t, 8> model_magic{0x89, 'L', 'M', 'N', '\r', '\n', 0x1a, '\n'};
-constexpr std::uint32_t model_format_version = 1;
+// Version 2 may name BatchNormalization layers, which a version-1 reader
+// would refuse as an unknown layer type; the bytes are laid out as in
+// version 1, so both load. Files are written as the newest version.
+constexpr std::uint32_t model_format_version = 2;
+constexpr std::uint32_t oldest_model_format_version = 1;
 constexpr std::size_t model_header_bytes = 24;  // magic, version, kind, body length
 constexpr std::size_t model_trailer_bytes = 4;  // CRC-32
 
@@ -225,10 +229,10 @@ inline ModelHeader check_model_header(const std::uint8_t* data, std::size_t avai
 
     ByteReader header(data + 8, model_header_bytes - 8, context, 8);
     const std::uint32_t version = header.u32();
-    if (version != model_format_version)
-        fail(ErrorId::format_version, "format version " + std::to_string(version) +
-                                          "; this build of lamina reads version " +
-                                          std::to_string(model_format_version));
+    if (version < oldest_model_format_version || version > model_format_version)
+        fail(ErrorId::format_version,
+             "format version " + std::to_string(version) + "; this build of lamina reads versions " +
+                 std::to_string(oldest_model_format_version) + " to " + std::to_string(model_format_version));
     const std::uint32_t kind = header.u32();
     if (kind != std::uint32_t(ModelFileKind::Model) && kind != std::uint32_t(ModelFileKind::Weights))
         fail(ErrorId::format_header, "unknown file kind " + std::to_string(kind) + " (1 = model, 2 = weights)");

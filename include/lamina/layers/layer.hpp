@@ -10,6 +10,9 @@
 //                  default is infer().
 //   backward(x, y, dy, dx) given the forward's x and y and dL/dy, adds dL/dW
 //                  into each Param's grad and, when dx is not null, writes dL/dx.
+//   set_trainable(b) Keras's layer.trainable = b: by default sets every
+//                  Param's trainable flag (the optimizer skips frozen ones);
+//                  BatchNormalization also runs in inference mode when frozen.
 // The caller (Sequential) sizes y and dx to (batch, output/input shape).
 #pragma once
 
@@ -87,6 +90,12 @@ public:
     // Returns whether the layer now expects logit gradients.
     virtual bool set_logit_gradient(bool /*enable*/) { return false; }
 
+    virtual void set_trainable(bool trainable) {
+        trainable_ = trainable;
+        for (auto* p : params()) p->trainable = trainable;
+    }
+    bool trainable() const noexcept { return trainable_; }
+
     const std::string& name() const noexcept { return name_; }
     void set_name(std::string name) { name_ = std::move(name); }
     bool built() const noexcept { return built_; }
@@ -132,6 +141,7 @@ private:
     std::string name_;
     Shape input_shape_, output_shape_;
     bool built_ = false;
+    bool trainable_ = true;
 };
 
 template <class T, class Device = Cpu>

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "lamina/layers/activation.hpp"
+#include "lamina/layers/batch_normalization.hpp"
 #include "lamina/layers/config_reader.hpp"
 #include "lamina/layers/conv2d.hpp"
 #include "lamina/layers/dense.hpp"
@@ -46,7 +47,7 @@ struct LayerSpecList {
 };
 
 using SavedLayers = LayerSpecList<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-                                  Dropout, Activation, Softmax>;
+                                  Dropout, Activation, Softmax, BatchNormalization>;
 
 }  // namespace detail
 

@@ -9,6 +9,9 @@
 //                             (N, K) targets. Buffers are sized for batch_size once,
 //                             so a steady-state step does no heap allocation.
 //   evaluate / predict        const, with their own buffers: safe from many threads.
+//                             They run the inference plan (inference_plan.hpp): a
+//                             BatchNormalization after a Dense or Conv2D without
+//                             activation is folded into that layer's weights.
 // All arguments are validated before any training: errors are lamina::Error.
 #pragma once
 
@@ -38,6 +41,7 @@
 #include "lamina/model/build_state.hpp"
 #include "lamina/model/callback.hpp"
 #include "lamina/model/history.hpp"
+#include "lamina/model/inference_plan.hpp"
 #include "lamina/model/metrics.hpp"
 #include "lamina/model/progress.hpp"
 #include "lamina/model/summary.hpp"
@@ -152,12 +156,7 @@ public:
         Shape s = sample_shape;
         for (auto& l : layers_) s = build_layer(*l, s);
         input_shape_ = sample_shape;
-        first_trainable_ = layers_.size();
-        for (std::size_t i = 0; i < layers_.size(); ++i)
-            if (!layers_[i]->params().empty()) {
-                first_trainable_ = i;
-                break;
-            }
+        plan_.invalidate();
         if (optimizer_) optimizer_->build(all_params());
         configure_logit_gradient();
         build_state_.set();
@@ -302,12 +301,13 @@ public:
         build_once(x, "predict");
         check_input("predict", x);
         HostTensor out(output_shape().with_batch(x.rows()));
+        const auto plan = plan_.get(layers_);
         std::vector<TensorType> acts;
         TensorType batch;
         for (Index first = 0; first < x.rows(); first += batch_size) {
             const Index count = std::min(batch_size, x.rows() - first);
             upload_rows(x, first, count, batch);
-            const TensorType& y = infer_batch(batch, acts);
+            const TensorType& y = infer_batch(*plan, batch, acts);
             Backend<Device>::download(y.data(), y.size(), out.data() + first * out.cols());
         }
         return out;
@@ -330,9 +330,15 @@ public:
     }
 
     std::size_t size() const noexcept { return layers_.size(); }
-    Layer<T, Device>& layer(std::size_t i) { return *layers_.at(check_layer_index(i)); }
+    // Non-const access may change weights: predict's next plan is made afresh.
+    // (A Layer& kept from before a predict and changed after it is not seen.)
+    Layer<T, Device>& layer(std::size_t i) {
+        plan_.invalidate();
+        return *layers_.at(check_layer_index(i));
+    }
     const Layer<T, Device>& layer(std::size_t i) const { return *layers_.at(check_layer_index(i)); }
     Layer<T, Device>& get_layer(const std::string& name) {
+        plan_.invalidate();
         return const_cast<Layer<T, Device>&>(std::as_const(*this).get_layer(name));
     }
     const Layer<T, Device>& get_layer(const std::string& name) const {
@@ -379,9 +385,11 @@ public:
                                  "set_weights: array " + std::to_string(i) + " (" + params[i]->name + ") must be " +
                                      params[i]->value.shape().str() + ", got " + weights[i].shape().str());
         for (std::size_t i = 0; i < params.size(); ++i) from_host(weights[i], params[i]->value);
+        plan_.invalidate();
     }
 
     std::vector<Param<T, Device>*> all_params() {
+        plan_.invalidate();
         std::vector<Param<T, Device>*> ps;
         for (auto& l : layers_)
             for (auto* p : l->params()) ps.push_back(p);
@@ -470,6 +478,7 @@ private:
 
     // ---- one training step on acts_[0]/batch_y_; adds the batch loss x rows to *loss_total ----
     void train_step(double* loss_total) {
+        find_first_trainable();
         for (auto* p : params_cache_) p->grad.set_zero();
         const Index batch = acts_[0].rows();
         for (std::size_t i = 0; i < layers_.size(); ++i) {
@@ -485,7 +494,7 @@ private:
         } else {
             loss_->accumulate(pred, batch_y_, &dpred, loss_total);
         }
-        // Layers before the first one with parameters need no backward pass at
+        // Layers before the first one with trainable parameters need no backward pass at
         // all, and the first one needs no dx.
         for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
             TensorType* dx = nullptr;
@@ -496,6 +505,7 @@ private:
             layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], dx);
         }
         optimizer_->step(params_cache_);
+        plan_.invalidate();  // the weights and BatchNormalization's moving statistics moved
     }
 
     // Sizes every buffer for `batch` once: the steady-state step allocates nothing.
@@ -513,21 +523,38 @@ private:
             layers_[i]->reserve(batch);
         }
         params_cache_ = all_params();
+        layer_params_.assign(1, 0);
+        for (auto& l : layers_) layer_params_.push_back(layer_params_.back() + l->params().size());
         optimizer_->build(params_cache_);
     }
 
-    const TensorType& infer_batch(const TensorType& x, std::vector<TensorType>& acts) const {
-        acts.resize(layers_.size());
+    // The first layer with a trainable parameter, where backward stops.
+    // Found before every step, from the flags (set_trainable may change
+    // them between fits or from a callback), without allocating.
+    void find_first_trainable() {
+        first_trainable_ = layers_.size();
+        for (std::size_t i = 0; i < layers_.size() && first_trainable_ == layers_.size(); ++i)
+            for (std::size_t k = layer_params_[i]; k < layer_params_[i + 1]; ++k)
+                if (params_cache_[k]->trainable) {
+                    first_trainable_ = i;
+                    break;
+                }
+    }
+
+    const TensorType& infer_batch(const detail::InferencePlan<T, Device>& plan, const TensorType& x,
+                                  std::vector<TensorType>& acts) const {
+        acts.resize(plan.steps.size());
         const TensorType* in = &x;
-        for (std::size_t i = 0; i < layers_.size(); ++i) {
-            acts[i].resize(layers_[i]->output_shape().with_batch(x.rows()));
-            layers_[i]->infer(*in, acts[i]);
+        for (std::size_t i = 0; i < plan.steps.size(); ++i) {
+            acts[i].resize(plan.steps[i]->output_shape().with_batch(x.rows()));
+            plan.steps[i]->infer(*in, acts[i]);
             in = &acts[i];
         }
         return *in;
     }
 
     Evaluation evaluate_impl(const HostTensor& x, const HostTensor& y, Index batch_size) const {
+        const auto plan = plan_.get(layers_);
         std::vector<TensorType> acts;
         TensorType bx, by;
         double loss_sum = 0;
@@ -536,7 +563,7 @@ private:
             const Index count = std::min(batch_size, x.rows() - first);
             upload_rows(x, first, count, bx);
             upload_rows(y, first, count, by);
-            const TensorType& pred = infer_batch(bx, acts);
+            const TensorType& pred = infer_batch(*plan, bx, acts);
             loss_sum += double(loss_->compute(pred, by, nullptr)) * double(count);
             if (has_accuracy()) {
                 correct += count_batch_correct(pred, by);
@@ -722,6 +749,7 @@ private:
     std::map<std::string, int> name_counts_;
     Shape input_shape_;
     detail::BuildState build_state_;
+    detail::InferencePlanCache<T, Device> plan_;  // what predict and evaluate run
     std::size_t first_trainable_ = 0;
     OptimizerPtr<T, Device> optimizer_;
     LossPtr<T, Device> loss_;
@@ -735,6 +763,8 @@ private:
     std::vector<TensorType> acts_, grads_;
     TensorType batch_y_;
     std::vector<Param<T, Device>*> params_cache_;
+    std::vector<std::size_t>
+        layer_params_;  // layer i's params are params_cache_[layer_params_[i], layer_params_[i + 1])
 };
 
 }  // namespace lamina

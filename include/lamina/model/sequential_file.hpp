@@ -198,8 +198,7 @@ struct SequentialFile {
         };
         for (std::size_t i = 0; i < std::min(m.layers_.size(), f.layers.size()); ++i) {
             const auto& l = *m.layers_[i];
-            if (f.layers[i].type != l.type() ||
-                without_initializers(f.layers[i].config) != without_initializers(l.config()))
+            if (f.layers[i].type != l.type() || weights_config(f.layers[i].config) != weights_config(l.config()))
                 differ("layer " + std::to_string(i) + " is " + f.layers[i].type + " '" + f.layers[i].name +
                        "' in the file but " + l.type() + " '" + l.name() + "' in the model" +
                        (f.layers[i].type == l.type() ? " with a different config" : ""));
@@ -220,13 +219,16 @@ struct SequentialFile {
                        " in the model (input " + f.input_shape.keras_str() + " vs " + m.input_shape_.keras_str() + ")");
     }
 
-    // Initializers do not matter once weights are loaded.
-    static LayerConfig without_initializers(LayerConfig c) {
+    // The settings that weights must agree with: initializers do not matter
+    // once weights are loaded, nor whether a layer trains (weights of a
+    // trained BatchNormalization load into a frozen one, for fine-tuning).
+    static LayerConfig weights_config(LayerConfig c) {
         const std::string suffix = "_initializer";
         c.erase(std::remove_if(c.begin(), c.end(),
                                [&](const auto& kv) {
-                                   return kv.first.size() >= suffix.size() &&
-                                          kv.first.compare(kv.first.size() - suffix.size(), suffix.size(), suffix) == 0;
+                                   return kv.first == "trainable" || (kv.first.size() >= suffix.size() &&
+                                                                      kv.first.compare(kv.first.size() - suffix.size(),
+                                                                                       suffix.size(), suffix) == 0);
                                }),
                 c.end());
         return c;

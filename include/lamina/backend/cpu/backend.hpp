@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "lamina/backend/cpu/batch_norm.hpp"
 #include "lamina/backend/cpu/conv2d.hpp"
 #include "lamina/backend/cpu/dropout.hpp"
 #include "lamina/backend/cpu/elementwise.hpp"
@@ -143,6 +144,34 @@ struct Backend<Cpu> {
     template <class T>
     static void global_average_pool_backward(Index plane, ConstView<T> dy, View<T> dx) {
         backend::global_average_pool_backward(plane, dy.data(), dy.size(), dx.data());
+    }
+
+    // ---- batch normalisation (backend/cpu/batch_norm.hpp): x (N, C, ...) per channel ----
+    // mean, variance: (C,), biased over the batch and every position.
+    template <class T>
+    static void batch_norm_moments(ConstView<T> x, Index channels, T* mean, T* variance) {
+        backend::batch_norm_moments(x.data(), x.rows(), channels, x.cols() / channels, mean, variance);
+    }
+    // y = (x - mean) * gamma / sqrt(variance + epsilon) + beta; gamma, beta may be null.
+    template <class T>
+    static void batch_norm_forward(ConstView<T> x, Index channels, const T* mean, const T* variance, const T* gamma,
+                                   const T* beta, T epsilon, View<T> y) {
+        backend::batch_norm_forward(x.data(), x.rows(), channels, x.cols() / channels, mean, variance, gamma, beta,
+                                    epsilon, y.data());
+    }
+    // Adds dL/dgamma and dL/dbeta, writes dL/dx (each may be null); batch_statistics: mean and
+    // variance were x's own (training), else fixed (the moving ones).
+    template <class T>
+    static void batch_norm_backward(ConstView<T> x, ConstView<T> dy, Index channels, const T* mean, const T* variance,
+                                    const T* gamma, T epsilon, bool batch_statistics, T* dgamma, T* dbeta, T* dx) {
+        backend::batch_norm_backward(x.data(), dy.data(), x.rows(), channels, x.cols() / channels, mean, variance,
+                                     gamma, epsilon, batch_statistics, dgamma, dbeta, dx);
+    }
+    // moving = moving * momentum + batch * (1 - momentum), for both statistics.
+    template <class T>
+    static void batch_norm_update_moving(Index channels, const T* mean, const T* variance, double momentum,
+                                         T* moving_mean, T* moving_variance) {
+        backend::batch_norm_update_moving(channels, mean, variance, momentum, moving_mean, moving_variance);
     }
 
     // ---- dropout ----

@@ -19,6 +19,7 @@
 #include <string>
 
 #include "lamina/backend/cuda/allocator.hpp"
+#include "lamina/backend/cuda/batch_norm_reduce.hpp"
 #include "lamina/backend/cuda/device.hpp"
 #include "lamina/backend/cuda/elementwise_kernels.hpp"
 #include "lamina/backend/cuda/launch.hpp"
@@ -280,6 +281,45 @@ struct Backend<Cuda> {
         T* out = dx.data();
         cuda::launch("global average pooling backward", dx.size(),
                      [=] __device__(Index i) { cuda_kernels::global_average_pool_backward_at(i, plane, d, out); });
+    }
+
+    // ---- batch normalisation: per-channel sums by one block per channel (batch_norm_reduce.hpp) ----
+    template <class T>
+    static void batch_norm_moments(ConstView<T> x, Index channels, T* mean, T* variance) {
+        cuda::channel_moments(x.data(), x.rows(), channels, x.cols() / channels, mean, variance);
+    }
+    template <class T>
+    static void batch_norm_forward(ConstView<T> x, Index channels, const T* mean, const T* variance, const T* gamma,
+                                   const T* beta, T epsilon, View<T> y) {
+        const T* xp = x.data();
+        T* yp = y.data();
+        const Index plane = x.cols() / channels;
+        cuda::launch("BatchNormalization", y.size(), [=] __device__(Index i) {
+            cuda_kernels::batch_norm_forward_at(i, xp, channels, plane, mean, variance, gamma, beta, epsilon, yp);
+        });
+    }
+    template <class T>
+    static void batch_norm_backward(ConstView<T> x, ConstView<T> dy, Index channels, const T* mean, const T* variance,
+                                    const T* gamma, T epsilon, bool batch_statistics, T* dgamma, T* dbeta, T* dx) {
+        const T *xp = x.data(), *d = dy.data();
+        const Index plane = x.cols() / channels, count = x.rows() * plane;
+        // The sums from the caching allocator: no cudaMalloc in a steady step.
+        cuda::DeviceBuffer<double> sums(static_cast<std::size_t>(2 * channels), "BatchNormalization gradient sums");
+        double* s = sums.data();
+        cuda::channel_gradient_sums(xp, d, x.rows(), channels, plane, mean, variance, epsilon, s, dgamma, dbeta);
+        if (!dx) return;
+        cuda::launch("BatchNormalization backward", x.size(), [=] __device__(Index i) {
+            cuda_kernels::batch_norm_dx_at(i, xp, d, channels, plane, count, mean, variance, gamma, epsilon,
+                                           batch_statistics, s, dx);
+        });
+    }
+    template <class T>
+    static void batch_norm_update_moving(Index channels, const T* mean, const T* variance, double momentum,
+                                         T* moving_mean, T* moving_variance) {
+        const T keep = T(momentum), take = T(1.0 - momentum);
+        cuda::launch("BatchNormalization moving statistics", channels, [=] __device__(Index c) {
+            cuda_kernels::batch_norm_moving_at(c, mean, variance, keep, take, moving_mean, moving_variance);
+        });
     }
 
     // ---- dropout: one key per call from the layer's generator ----

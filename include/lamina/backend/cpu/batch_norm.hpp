@@ -1,0 +1,120 @@
+// lamina/backend/cpu/batch_norm.hpp: batch normalisation per channel, on the CPU.
+//
+// Contract: x is (N, C, P) row-major: N samples of C channels of P values
+// each (P = H*W for NCHW feature maps, 1 for flat features). Channel c's
+// statistics run over its M = N*P values, summed in double in a fixed order
+// (sample by sample, position by position); OpenMP splits the channels, so
+// results do not depend on the thread count. Nothing here allocates.
+//   batch_norm_moments        mean[c], variance[c] (biased: divided by M), two passes
+//   batch_norm_forward        y = (x - mean[c]) * (gamma[c] / sqrt(variance[c] + eps)) + beta[c]
+//                             (gamma, beta null: 1, 0)
+//   batch_norm_backward       with inv = 1/sqrt(var + eps), s = gamma * inv, xhat = (x - mean) * inv:
+//                               dbeta[c] += sum dy, dgamma[c] += sum dy * xhat,
+//                               dx = s * (dy - sum dy / M - xhat * sum(dy * xhat) / M)  (batch statistics)
+//                               dx = s * dy                                             (fixed statistics)
+//                             each output optional (null)
+//   batch_norm_update_moving  moving = moving * momentum + batch * (1 - momentum)
+//   naive moments: for c: mean = sum_{n,p} x[n][c][p] / M; var = sum_{n,p} (x[n][c][p] - mean)^2 / M
+#pragma once
+
+#include <cmath>
+
+#include "lamina/backend/cpu/parallel.hpp"
+#include "lamina/core/shape.hpp"
+
+namespace lamina::backend {
+
+// f(c) for every channel, split across threads when the whole pass is large enough to pay for them.
+template <class F>
+void for_each_channel(Index channels, Index work, F&& f) {
+    if (work < min_parallel) {
+        for (Index c = 0; c < channels; ++c) f(c);
+        return;
+    }
+    parallel_blocks(channels, [&](int, Index begin, Index end) {
+        for (Index c = begin; c < end; ++c) f(c);
+    });
+}
+
+// 1 / sqrt(variance + epsilon), as the CUDA kernels compute it.
+template <class T>
+T batch_norm_inverse_std(T variance, T epsilon) {
+    return T(1) / std::sqrt(variance + epsilon);
+}
+
+template <class T>
+void batch_norm_moments(const T* x, Index rows, Index channels, Index plane, T* mean, T* variance) {
+    const Index count = rows * plane;
+    for_each_channel(channels, rows * channels * plane, [&](Index c) {
+        double sum = 0;
+        for (Index n = 0; n < rows; ++n) {
+            const T* xc = x + (n * channels + c) * plane;
+            for (Index p = 0; p < plane; ++p) sum += double(xc[p]);
+        }
+        const double m = sum / double(count);
+        double squares = 0;
+        for (Index n = 0; n < rows; ++n) {
+            const T* xc = x + (n * channels + c) * plane;
+            for (Index p = 0; p < plane; ++p) {
+                const double d = double(xc[p]) - m;
+                squares += d * d;
+            }
+        }
+        mean[c] = T(m);
+        variance[c] = T(squares / double(count));
+    });
+}
+
+template <class T>
+void batch_norm_forward(const T* x, Index rows, Index channels, Index plane, const T* mean, const T* variance,
+                        const T* gamma, const T* beta, T epsilon, T* y) {
+    for_each_channel(channels, rows * channels * plane, [&](Index c) {
+        const T s = (gamma ? gamma[c] : T(1)) * batch_norm_inverse_std(variance[c], epsilon);
+        const T m = mean[c], b = beta ? beta[c] : T(0);
+        for (Index n = 0; n < rows; ++n) {
+            const Index at = (n * channels + c) * plane;
+            for (Index p = 0; p < plane; ++p) y[at + p] = (x[at + p] - m) * s + b;
+        }
+    });
+}
+
+template <class T>
+void batch_norm_backward(const T* x, const T* dy, Index rows, Index channels, Index plane, const T* mean,
+                         const T* variance, const T* gamma, T epsilon, bool batch_statistics, T* dgamma, T* dbeta,
+                         T* dx) {
+    const double count = double(rows * plane);
+    for_each_channel(channels, rows * channels * plane, [&](Index c) {
+        const T inv = batch_norm_inverse_std(variance[c], epsilon), m = mean[c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (Index n = 0; n < rows; ++n) {
+            const Index at = (n * channels + c) * plane;
+            for (Index p = 0; p < plane; ++p) {
+                sum_dy += double(dy[at + p]);
+                sum_dy_xhat += double(dy[at + p]) * double((x[at + p] - m) * inv);
+            }
+        }
+        if (dbeta) dbeta[c] += T(sum_dy);
+        if (dgamma) dgamma[c] += T(sum_dy_xhat);
+        if (!dx) return;
+        const T s = (gamma ? gamma[c] : T(1)) * inv;
+        const T mean_dy = batch_statistics ? T(sum_dy / count) : T(0);
+        const T mean_dy_xhat = batch_statistics ? T(sum_dy_xhat / count) : T(0);
+        for (Index n = 0; n < rows; ++n) {
+            const Index at = (n * channels + c) * plane;
+            for (Index p = 0; p < plane; ++p)
+                dx[at + p] = s * (dy[at + p] - mean_dy - (x[at + p] - m) * inv * mean_dy_xhat);
+        }
+    });
+}
+
+template <class T>
+void batch_norm_update_moving(Index channels, const T* mean, const T* variance, double momentum, T* moving_mean,
+                              T* moving_variance) {
+    const T keep = T(momentum), take = T(1.0 - momentum);
+    for (Index c = 0; c < channels; ++c) {
+        moving_mean[c] = moving_mean[c] * keep + mean[c] * take;
+        moving_variance[c] = moving_variance[c] * keep + variance[c] * take;
+    }
+}
+
+}  // namespace lamina::backend
