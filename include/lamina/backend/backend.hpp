@@ -20,6 +20,8 @@
 //   pooling      pool2d_forward, pool2d_backward,
 //                global_average_pool_forward, global_average_pool_backward
 //   dropout      dropout_forward (mask from the layer's Rng), multiply
+//   warp         affine_warp, affine_warp_backward (the augmentation layers:
+//                per-sample inverse affine maps drawn on the host, core/warp.hpp)
 //   init         initialize (drawn on the host from the model's Rng)
 //   losses       sparse_softmax_cross_entropy, softmax_cross_entropy,
 //                probability_cross_entropy, softmax_logit_gradient,
