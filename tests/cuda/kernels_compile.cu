@@ -5,6 +5,7 @@
 #include <lamina/backend/cuda/loss_kernels.hpp>
 #include <lamina/backend/cuda/metric_kernels.hpp>
 #include <lamina/backend/cuda/optimizer_kernels.hpp>
+#include <lamina/backend/cuda/warp_kernels.hpp>
 #include <lamina/backend/cuda/window_kernels.hpp>
 
 namespace ck = lamina::cuda_kernels;
@@ -85,4 +86,17 @@ __global__ void metrics(const float* pred, const float* target, int* correct, In
     correct[i] = ck::correct_at(lamina::AccuracyKind::Binary, i, pred, target, cols, 0.5f) +
                  ck::correct_at(lamina::AccuracyKind::SparseCategorical, i % rows, pred, target, cols, 0.5f) +
                  ck::correct_at(lamina::AccuracyKind::Categorical, i % rows, pred, target, cols, 0.5f);
+}
+
+__global__ void warp(lamina::Warp2D g, const float* transforms, const double* transforms_d, const float* x,
+                     const double* xd, float* y, double* yd, Index planes) {
+    const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < planes * g.height * g.width) {
+        ck::affine_warp_at(g, i, transforms, x, y);
+        ck::affine_warp_at(g, i, transforms_d, xd, yd);
+    }
+    if (i < planes) {
+        ck::affine_warp_backward_plane(g, i, transforms, x, y);
+        ck::affine_warp_backward_plane(g, i, transforms_d, xd, yd);
+    }
 }
