@@ -21,6 +21,9 @@
 #include "lamina/layers/flatten.hpp"
 #include "lamina/layers/global_average_pooling2d.hpp"
 #include "lamina/layers/pooling2d.hpp"
+#include "lamina/layers/random_rotation.hpp"
+#include "lamina/layers/random_translation.hpp"
+#include "lamina/layers/random_zoom.hpp"
 
 namespace lamina {
 
@@ -46,7 +49,7 @@ struct LayerSpecList {
 };
 
 using SavedLayers = LayerSpecList<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-                                  Dropout, Activation, Softmax>;
+                                  Dropout, Activation, Softmax, RandomTranslation, RandomRotation, RandomZoom>;
 
 }  // namespace detail
 
