@@ -8,6 +8,7 @@
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/core/threads.hpp"
+#include "lamina/core/warp.hpp"
 #include "lamina/core/window.hpp"
 
 #include "lamina/layers/activation.hpp"
@@ -19,6 +20,9 @@
 #include "lamina/layers/global_average_pooling2d.hpp"
 #include "lamina/layers/layer_factory.hpp"
 #include "lamina/layers/pooling2d.hpp"
+#include "lamina/layers/random_rotation.hpp"
+#include "lamina/layers/random_translation.hpp"
+#include "lamina/layers/random_zoom.hpp"
 
 #include "lamina/losses/binary_crossentropy.hpp"
 #include "lamina/losses/categorical_crossentropy.hpp"

@@ -151,6 +151,20 @@ TEST_CASE("a training step allocates nothing: the other layers, losses and optim
         INFO(count << " allocations");
         CHECK(count == 0);
     }
+    SECTION("RandomRotation, RandomZoom, RandomTranslation (every fill mode) before and after a Conv2D") {
+        Sequential<float> model("augmented", 1);
+        model.add(RandomRotation(0.1, "constant"))
+            .add(RandomZoom(0.2, FactorRange{-0.1, 0.1}, "wrap", "nearest"))
+            .add(RandomTranslation(0.2, 0.2, "nearest"))
+            .add(Conv2D(4, 3, Padding::Same, Activation::ReLU))
+            .add(RandomTranslation(0.1, 0.1))  // after a layer with weights: its backward runs
+            .add(Flatten())
+            .add(Dense(1, Activation::Sigmoid));
+        model.compile(Adam(0.01), BinaryCrossentropy(), {metrics::accuracy});
+        const long long count = allocations_in_steps(model, x, y_float, 16);
+        INFO(count << " allocations");
+        CHECK(count == 0);
+    }
     SECTION("MaxPool2D with padding, softmax layer, mean squared error, RMSprop with momentum") {
         Sequential<float> model("mse", 1);
         model.add(MaxPool2D(3, 2, Padding::Same)).add(Flatten()).add(Dense(5)).add(Activation(Activation::Softmax));

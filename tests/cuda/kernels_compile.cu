@@ -6,6 +6,7 @@
 #include <lamina/backend/cuda/loss_kernels.hpp>
 #include <lamina/backend/cuda/metric_kernels.hpp>
 #include <lamina/backend/cuda/optimizer_kernels.hpp>
+#include <lamina/backend/cuda/warp_kernels.hpp>
 #include <lamina/backend/cuda/window_kernels.hpp>
 
 namespace ck = lamina::cuda_kernels;
@@ -108,5 +109,18 @@ __global__ void batch_norm(const float* x, const float* dy, const float* mean, c
         sums[i] = a + b;
         ck::batch_norm_parameter_gradient_at(i, channels, sums, dgamma, dbeta);
         ck::batch_norm_moving_at(i, mean, variance, 0.99f, 0.01f, moving_mean, moving_variance);
+    }
+}
+
+__global__ void warp(lamina::Warp2D g, const float* transforms, const double* transforms_d, const float* x,
+                     const double* xd, float* y, double* yd, Index planes) {
+    const Index i = Index(blockIdx.x) * blockDim.x + threadIdx.x;
+    if (i < planes * g.height * g.width) {
+        ck::affine_warp_at(g, i, transforms, x, y);
+        ck::affine_warp_at(g, i, transforms_d, xd, yd);
+    }
+    if (i < planes) {
+        ck::affine_warp_backward_plane(g, i, transforms, x, y);
+        ck::affine_warp_backward_plane(g, i, transforms_d, xd, yd);
     }
 }

@@ -219,6 +219,53 @@ TEST_CASE("Dropout on the GPU: seeded, fair, inverted scaling, identity in infer
     CHECK(std::memcmp(p.data(), x.data(), sizeof(float) * std::size_t(x.size())) == 0);
 }
 
+TEST_CASE("The augmentation layers on the GPU draw the CPU's maps and warp as the CPU, forward and backward",
+          "[cuda]") {
+    Rng rng(6);
+    const auto x = random_tensor(Shape{9, 2, 11, 8}, rng);
+    const auto dy = random_tensor(x.shape(), rng);
+    for (const char* fill : {"reflect", "wrap", "constant", "nearest"})
+        for (const char* interpolation : {"bilinear", "nearest"}) {
+            CAPTURE(fill, interpolation);
+            auto check = [&](auto spec) {
+                Sequential<float> cpu("a", 4);
+                Sequential<float, Cuda> gpu("a", 4);
+                cpu.add(spec);
+                gpu.add(spec);
+                cpu.build(x.shape().without_batch());
+                gpu.build(x.shape().without_batch());
+                Tensor<float> y_cpu(x.shape()), dx_cpu(x.shape());
+                Tensor<float, Cuda> x_gpu = to_device(x), y_gpu(x.shape()), dy_gpu = to_device(dy), dx_gpu(x.shape());
+                cpu.layer(0).forward(x, y_cpu, Mode::Training);
+                gpu.layer(0).forward(x_gpu, y_gpu, Mode::Training);
+                check_close(to_host(y_gpu), y_cpu, "warped batch");
+                cpu.layer(0).backward(x, y_cpu, dy, &dx_cpu);
+                gpu.layer(0).backward(x_gpu, y_gpu, dy_gpu, &dx_gpu);
+                check_close(to_host(dx_gpu), dx_cpu, "warp gradient");
+            };
+            check(RandomTranslation(0.3, {-0.2, 0.4}, fill, interpolation, 0.5));
+            check(RandomRotation(0.2, fill, interpolation, -1.0));
+            check(RandomZoom(0.4, FactorRange{-0.3, 0.5}, fill, interpolation));
+        }
+    // Through fit: a convolution before the augmentation needs its backward.
+    const auto xs = random_tensor(Shape{24, 1, 10, 10}, rng);
+    check_training_agrees(
+        [&](auto& m) {
+            m.add(Conv2D(3, 3, Padding::Same, Activation::Tanh));
+            m.add(RandomRotation(0.1, "constant"));
+            m.add(RandomZoom(0.2));
+            m.add(Flatten());
+            m.add(Dense(4, "softmax"));
+            m.compile(SGD(0.05), "sparse_categorical_crossentropy", {metrics::accuracy});
+        },
+        xs, labels(24, 4), 2, 8);
+    // Inference: the identity.
+    Sequential<float, Cuda> m("a", 1);
+    m.add(RandomTranslation(0.5, 0.5));
+    const auto p = m.predict(xs);
+    CHECK(std::memcmp(p.data(), xs.data(), sizeof(float) * std::size_t(xs.size())) == 0);
+}
+
 TEST_CASE("The keras CNN trains one MNIST epoch on the GPU to 98.5 %, and its file predicts the same on the CPU",
           "[cuda][mnist]") {
     auto mnist = datasets::load_mnist<float>(LAMINA_TEST_DATA_DIR);

@@ -22,6 +22,8 @@
 //   batch norm   batch_norm_moments, batch_norm_forward, batch_norm_backward,
 //                batch_norm_update_moving (per channel of (N, C, ...))
 //   dropout      dropout_forward (mask from the layer's Rng), multiply
+//   warp         affine_warp, affine_warp_backward (the augmentation layers:
+//                per-sample inverse affine maps drawn on the host, core/warp.hpp)
 //   init         initialize (drawn on the host from the model's Rng)
 //   losses       sparse_softmax_cross_entropy, softmax_cross_entropy,
 //                probability_cross_entropy, softmax_logit_gradient,

@@ -22,6 +22,9 @@
 #include "lamina/layers/flatten.hpp"
 #include "lamina/layers/global_average_pooling2d.hpp"
 #include "lamina/layers/pooling2d.hpp"
+#include "lamina/layers/random_rotation.hpp"
+#include "lamina/layers/random_translation.hpp"
+#include "lamina/layers/random_zoom.hpp"
 
 namespace lamina {
 
@@ -47,7 +50,8 @@ struct LayerSpecList {
 };
 
 using SavedLayers = LayerSpecList<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-                                  Dropout, Activation, Softmax, BatchNormalization>;
+                                  Dropout, Activation, Softmax, BatchNormalization,
+                                  RandomTranslation, RandomRotation, RandomZoom>;
 
 }  // namespace detail
 

@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "lamina/backend/cpu/affine_warp.hpp"
 #include "lamina/backend/cpu/batch_norm.hpp"
 #include "lamina/backend/cpu/conv2d.hpp"
 #include "lamina/backend/cpu/dropout.hpp"
@@ -27,6 +28,7 @@
 #include "lamina/core/pool_kind.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor_view.hpp"
+#include "lamina/core/warp.hpp"
 #include "lamina/core/window.hpp"
 
 namespace lamina {
@@ -185,6 +187,19 @@ struct Backend<Cpu> {
     template <class T>
     static void multiply(ConstView<T> a, ConstView<T> b, View<T> out) {
         out.array() = a.array() * b.array();
+    }
+
+    // ---- affine warp (backend/cpu/affine_warp.hpp): the augmentation layers ----
+    // y (N, C, H, W) = x warped by each sample's row of transforms (N, 6)
+    // (core/warp.hpp); planes split across threads.
+    template <class T>
+    static void affine_warp(const Warp2D& g, ConstView<T> transforms, ConstView<T> x, View<T> y) {
+        backend::affine_warp(g, x.rows(), transforms.data(), x.data(), y.data());
+    }
+    // dx (written) = the warp's transpose applied to dy.
+    template <class T>
+    static void affine_warp_backward(const Warp2D& g, ConstView<T> transforms, ConstView<T> dy, View<T> dx) {
+        backend::affine_warp_backward(g, dy.rows(), transforms.data(), dy.data(), dx.data());
     }
 
     // ---- initialisers (core/initializers.hpp) ----

@@ -29,6 +29,7 @@
 #include "lamina/backend/cuda/reduce.hpp"
 #include "lamina/backend/cuda/runtime.hpp"
 #include "lamina/backend/cuda/tensor.hpp"
+#include "lamina/backend/cuda/warp_kernels.hpp"
 #include "lamina/backend/cuda/window_kernels.hpp"
 #include "lamina/core/accuracy_kind.hpp"
 #include "lamina/core/activation_kind.hpp"
@@ -36,6 +37,7 @@
 #include "lamina/core/pool_kind.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor_view.hpp"
+#include "lamina/core/warp.hpp"
 #include "lamina/core/window.hpp"
 
 namespace lamina {
@@ -338,6 +340,23 @@ struct Backend<Cuda> {
         const T *ap = a.data(), *bp = b.data();
         T* o = out.data();
         cuda::launch("multiply", out.size(), [=] __device__(Index i) { cuda_kernels::multiply_at(i, ap, bp, o); });
+    }
+
+    // ---- affine warp: maps drawn on the host (the layer uploads them) ----
+    template <class T>
+    static void affine_warp(const Warp2D& g, ConstView<T> transforms, ConstView<T> x, View<T> y) {
+        const T *t = transforms.data(), *xp = x.data();
+        T* yp = y.data();
+        cuda::launch("affine warp", y.size(),
+                     [=] __device__(Index i) { cuda_kernels::affine_warp_at(g, i, t, xp, yp); });
+    }
+    // One thread per (sample, channel) plane: a scatter without atomics, in the CPU's order.
+    template <class T>
+    static void affine_warp_backward(const Warp2D& g, ConstView<T> transforms, ConstView<T> dy, View<T> dx) {
+        const T *t = transforms.data(), *d = dy.data();
+        T* out = dx.data();
+        cuda::launch("affine warp backward", dy.rows() * g.channels,
+                     [=] __device__(Index p) { cuda_kernels::affine_warp_backward_plane(g, p, t, d, out); });
     }
 
     // ---- initialisers: drawn on the host from the same generator as on the CPU ----
