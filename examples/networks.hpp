@@ -3,11 +3,15 @@
 //
 //   add_mlp(model, net)   keras128 | dense512 | mlp300 (see mnist_mlp.cpp)
 //   compile_mlp(model, net, optimizer)   each one's loss, with `optimizer` by Keras name
-//   add_cnn(model, net)   keras | deep (see mnist_cnn.cpp)
-//   compile_cnn(model, net)
+//   add_cnn(model, net, augment)   keras | deep | best (see mnist_cnn.cpp),
+//         after the augmentation layers when `augment` (best's default)
+//   compile_cnn(model, net, training_steps)   best's one-cycle schedule
+//         spans `training_steps` optimizer steps (epochs x batches per epoch)
 // Each takes a model on any device (Sequential<float, Device>).
 #pragma once
 
+#include <algorithm>
+#include <optional>
 #include <string>
 
 #include <lamina/lamina.hpp>
@@ -42,8 +46,15 @@ void compile_mlp(lamina::Sequential<float, Device>& model, const std::string& ne
 }
 
 template <class Device>
-void add_cnn(lamina::Sequential<float, Device>& model, const std::string& net) {
+void add_cnn(lamina::Sequential<float, Device>& model, const std::string& net, bool augment = false) {
     using namespace lamina;
+    if (augment) {
+        // Small rotations, zooms and shifts (fit only): digits written a little
+        // differently. Constant fill: MNIST's background is 0.
+        model.add(RandomRotation(0.03, "constant"));
+        model.add(RandomZoom(0.1, std::nullopt, "constant"));
+        model.add(RandomTranslation(0.1, 0.1, "constant"));
+    }
     if (net == "keras") {
         model.add(Conv2D(32, 3, Activation::ReLU));
         model.add(MaxPool2D(2));
@@ -51,6 +62,24 @@ void add_cnn(lamina::Sequential<float, Device>& model, const std::string& net) {
         model.add(MaxPool2D(2));
         model.add(Flatten());
         model.add(Dense(128, Activation::ReLU));
+        model.add(Dense(10));
+        return;
+    }
+    if (net == "best") {
+        // Each convolution leaves its bias and activation to the
+        // BatchNormalization after it (a bias before a batch normalisation is
+        // cancelled by its mean).
+        for (const Index filters : {32, 64, 128}) {
+            model.add(Conv2D(filters, 3, 1, Padding::Same, Activation::Linear, /*use_bias=*/false));
+            model.add(BatchNormalization());
+            model.add(Activation(Activation::ReLU));
+            model.add(MaxPool2D(2));
+        }
+        model.add(Flatten());
+        model.add(Dense(128, Activation::Linear, /*use_bias=*/false));
+        model.add(BatchNormalization());
+        model.add(Activation(Activation::ReLU));
+        model.add(Dropout(0.3));
         model.add(Dense(10));
         return;
     }
@@ -66,9 +95,12 @@ void add_cnn(lamina::Sequential<float, Device>& model, const std::string& net) {
 }
 
 template <class Device>
-void compile_cnn(lamina::Sequential<float, Device>& model, const std::string& net) {
+void compile_cnn(lamina::Sequential<float, Device>& model, const std::string& net, long long training_steps = 0) {
     using namespace lamina;
-    if (net == "keras")
+    if (net == "best")
+        model.compile(AdamW(schedules::OneCycle(0.005, double(std::max(training_steps, 2LL))), /*weight_decay=*/5e-4),
+                      SparseCategoricalCrossentropy(/*from_logits=*/true, /*label_smoothing=*/0.1), {metrics::accuracy});
+    else if (net == "keras")
         model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
     else model.compile("adam", SparseCategoricalCrossentropy(), {metrics::accuracy});
 }
