@@ -1,5 +1,5 @@
 // bench_workloads: lamina's side of benchmarks/compare_pytorch.py. Trains one
-// of issue 5's workloads with the examples' exact settings, times every epoch,
+// of the compared workloads with the examples' exact settings, times every epoch,
 // scores the test set, then times inference at batch 1 and batch 1000, and
 // prints one JSON object per line for the script to read.
 //

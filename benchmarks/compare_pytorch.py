@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""lamina against PyTorch (CPU) on issue 5's workloads, back to back in one run.
+"""lamina against PyTorch (CPU) on the examples' workloads, back to back in one run.
 
     scripts/install-deps.sh --with-torch          # python3-torch + OpenBLAS
     cmake -S . -B build && cmake --build build -j2 --target bench_workloads
