@@ -65,10 +65,10 @@ const char* usage =
 }  // namespace
 
 int main(int argc, char** argv) {
-    examples::Cli cli(
-        argc, argv, usage,
-        examples::PlotFlags::names(examples::TrainingFlags::names(
-            {"net", "epochs", "batch-size", "dataset", "data", "seed", "threads", "verbose", "normalize", "augment", "device"})));
+    examples::Cli cli(argc, argv, usage,
+                      examples::PlotFlags::names(
+                          examples::TrainingFlags::names({"net", "epochs", "batch-size", "dataset", "data", "seed",
+                                                          "threads", "verbose", "normalize", "augment", "device"})));
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep", "best"});
     const bool deep = net == "deep";  // the only one that holds out a validation set
     const int epochs = int(cli.get_int("epochs", net == "keras" ? 3 : deep ? 5 : 17, 0, 100000));

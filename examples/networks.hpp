@@ -99,7 +99,8 @@ void compile_cnn(lamina::Sequential<float, Device>& model, const std::string& ne
     using namespace lamina;
     if (net == "best")
         model.compile(AdamW(schedules::OneCycle(0.005, double(std::max(training_steps, 2LL))), /*weight_decay=*/5e-4),
-                      SparseCategoricalCrossentropy(/*from_logits=*/true, /*label_smoothing=*/0.1), {metrics::accuracy});
+                      SparseCategoricalCrossentropy(/*from_logits=*/true, /*label_smoothing=*/0.1),
+                      {metrics::accuracy});
     else if (net == "keras")
         model.compile(Adam(1e-3), SparseCategoricalCrossentropy(/*from_logits=*/true), {metrics::accuracy});
     else model.compile("adam", SparseCategoricalCrossentropy(), {metrics::accuracy});

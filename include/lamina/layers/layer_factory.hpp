@@ -49,9 +49,9 @@ struct LayerSpecList {
     }
 };
 
-using SavedLayers = LayerSpecList<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten,
-                                  Dropout, Activation, Softmax, BatchNormalization,
-                                  RandomTranslation, RandomRotation, RandomZoom>;
+using SavedLayers =
+    LayerSpecList<Dense, Conv2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D, Flatten, Dropout, Activation,
+                  Softmax, BatchNormalization, RandomTranslation, RandomRotation, RandomZoom>;
 
 }  // namespace detail
 
