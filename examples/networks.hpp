@@ -4,7 +4,7 @@
 //   add_mlp(model, net)   keras128 | dense512 | mlp300 (see mnist_mlp.cpp)
 //   compile_mlp(model, net, optimizer)   each one's loss, with `optimizer` by Keras name
 //   add_cnn(model, net, augment)   keras | deep | best (see mnist_cnn.cpp),
-//         after the augmentation layers when `augment` (best's default)
+//         after the augmentation layers when `augment`
 //   compile_cnn(model, net, training_steps)   best's one-cycle schedule
 //         spans `training_steps` optimizer steps (epochs x batches per epoch)
 // Each takes a model on any device (Sequential<float, Device>).
