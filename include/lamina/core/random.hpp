@@ -7,10 +7,15 @@
 // Box-Muller pair) is six 64-bit words, so it can be saved and restored.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
+
+#include "lamina/core/error.hpp"
 
 namespace lamina {
 
@@ -112,5 +117,20 @@ private:
     double spare_ = 0.0;
     bool has_spare_ = false;
 };
+
+// A layer's generator as the words its state() saves in model files, and
+// back; `who` names the layer in the ConfigError for a wrong word count.
+inline std::vector<std::uint64_t> rng_words(const Rng& rng) {
+    const auto s = rng.state();
+    return {s.begin(), s.end()};
+}
+inline void set_rng_words(Rng& rng, const std::vector<std::uint64_t>& words, const std::string& who) {
+    Rng::State s{};
+    if (words.size() != s.size())
+        throw ConfigError(ErrorId::config_argument, who + ": state must be " + std::to_string(s.size()) +
+                                                        " words (its generator), got " + std::to_string(words.size()));
+    std::copy(words.begin(), words.end(), s.begin());
+    rng.set_state(s);
+}
 
 }  // namespace lamina

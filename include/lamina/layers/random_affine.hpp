@@ -154,19 +154,8 @@ public:
         settings_.add_to(c);
         return c;
     }
-    std::vector<std::uint64_t> state() const override {
-        const auto s = rng_.state();
-        return {s.begin(), s.end()};
-    }
-    void set_state(const std::vector<std::uint64_t>& words) override {
-        Rng::State s{};
-        if (words.size() != s.size())
-            throw ConfigError(ErrorId::config_argument, this->who() + ": state must be " + std::to_string(s.size()) +
-                                                            " words (its generator), got " +
-                                                            std::to_string(words.size()));
-        std::copy(words.begin(), words.end(), s.begin());
-        rng_.set_state(s);
-    }
+    std::vector<std::uint64_t> state() const override { return rng_words(rng_); }
+    void set_state(const std::vector<std::uint64_t>& words) override { set_rng_words(rng_, words, this->who()); }
 
     Rng& rng() noexcept { return rng_; }
     const Warp2D& warp() const noexcept { return g_; }
