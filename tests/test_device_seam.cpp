@@ -172,6 +172,16 @@ struct Backend<Fake> {
         Cpu_::batch_norm_update_moving(channels, mean, variance, momentum, moving_mean, moving_variance);
     }
     template <class T>
+    static void affine_warp(const Warp2D& g, ConstView<T> transforms, ConstView<T> x, View<T> y) {
+        count("affine_warp");
+        Cpu_::affine_warp(g, cpu(transforms), cpu(x), cpu(y));
+    }
+    template <class T>
+    static void affine_warp_backward(const Warp2D& g, ConstView<T> transforms, ConstView<T> dy, View<T> dx) {
+        count("affine_warp_backward");
+        Cpu_::affine_warp_backward(g, cpu(transforms), cpu(dy), cpu(dx));
+    }
+    template <class T>
     static void dropout_forward(Rng& rng, double rate, ConstView<T> x, View<T> mask, View<T> y) {
         count("dropout_forward");
         Cpu_::dropout_forward(rng, rate, cpu(x), cpu(mask), cpu(y));
@@ -371,6 +381,16 @@ TEST_CASE("A device declared after lamina's headers runs a CNN through its own b
             m.compile(Adam(0.01), SparseCategoricalCrossentropy(), {metrics::accuracy});
         },
         x, y, {"batch_norm_moments", "batch_norm_forward", "batch_norm_backward", "batch_norm_update_moving"});
+    check_same_on_both(
+        [](auto& m) {
+            m.add(RandomRotation(0.1, "constant"));
+            m.add(Conv2D(3, 3));
+            m.add(RandomTranslation(0.1, 0.1));  // after a layer with weights: its backward runs
+            m.add(Flatten());
+            m.add(Dense(3, "softmax"));
+            m.compile(Adam(0.01), SparseCategoricalCrossentropy(), {metrics::accuracy});
+        },
+        x, y, {"affine_warp", "affine_warp_backward"});
 }
 
 TEST_CASE("The fake device's losses and optimizers: every one reaches its backend", "[seam]") {
