@@ -3,6 +3,7 @@
 
 #include <lamina/lamina.hpp>
 
+#include "gradcheck.hpp"
 #include "matchers.hpp"
 #include "resume_check.hpp"
 #include "temp_dir.hpp"
@@ -175,22 +176,6 @@ double smoothed_reference(const Tensor<double>& pred, const Tensor<double>& y, b
     return total / double(B);
 }
 
-// Central differences of loss.compute() in each element of pred.
-Tensor<double> numeric_gradient(const Loss<double>& loss, Tensor<double> pred, const Tensor<double>& target) {
-    Tensor<double> g(pred.shape());
-    const double h = 1e-6;
-    for (Index i = 0; i < pred.size(); ++i) {
-        const double v = pred[i];
-        pred[i] = v + h;
-        const double plus = loss.compute(pred, target, nullptr);
-        pred[i] = v - h;
-        const double minus = loss.compute(pred, target, nullptr);
-        pred[i] = v;
-        g[i] = (plus - minus) / (2 * h);
-    }
-    return g;
-}
-
 void check_same(const Tensor<double>& got, const Tensor<double>& want, double margin) {
     REQUIRE(got.shape() == want.shape());
     for (Index i = 0; i < got.size(); ++i) {
@@ -237,11 +222,11 @@ TEST_CASE("Label smoothing: gradients match finite differences, on every path", 
             Tensor<double> grad(pred.shape());
             const SparseCategoricalCrossentropyLoss<double> sparse(from_logits, ls);
             sparse.compute(pred, c.labels, &grad);
-            check_same(grad, numeric_gradient(sparse, pred, c.labels), 1e-7);
+            check_same(grad, gradcheck::loss_numeric_gradient(sparse, pred, c.labels), 1e-7);
             const CategoricalCrossentropyLoss<double> dense(from_logits, ls);
             for (const auto* y : {&c.onehot, &c.soft}) {
                 dense.compute(pred, *y, &grad);
-                check_same(grad, numeric_gradient(dense, pred, *y), 1e-7);
+                check_same(grad, gradcheck::loss_numeric_gradient(dense, pred, *y), 1e-7);
             }
         }
         // The fast path: dL/dlogits handed through a softmax layer is the
@@ -251,11 +236,13 @@ TEST_CASE("Label smoothing: gradients match finite differences, on every path", 
             Tensor<double> dz(c.z.shape());
             REQUIRE(dense.logit_gradient(c.p, *y, dz));
             const CategoricalCrossentropyLoss<double> on_logits(true, ls);
-            check_same(dz, numeric_gradient(on_logits, c.z, *y), 1e-7);
+            check_same(dz, gradcheck::loss_numeric_gradient(on_logits, c.z, *y), 1e-7);
         }
         Tensor<double> dz(c.z.shape());
         REQUIRE(SparseCategoricalCrossentropyLoss<double>(false, ls).logit_gradient(c.p, c.labels, dz));
-        check_same(dz, numeric_gradient(SparseCategoricalCrossentropyLoss<double>(true, ls), c.z, c.labels), 1e-7);
+        check_same(dz,
+                   gradcheck::loss_numeric_gradient(SparseCategoricalCrossentropyLoss<double>(true, ls), c.z, c.labels),
+                   1e-7);
     }
 }
 
