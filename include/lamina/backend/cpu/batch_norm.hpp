@@ -2,9 +2,11 @@
 //
 // Contract: x is (N, C, P) row-major: N samples of C channels of P values
 // each (P = H*W for NCHW feature maps, 1 for flat features). Channel c's
-// statistics run over its M = N*P values, summed in double in a fixed order
-// (sample by sample, position by position); OpenMP splits the channels, so
-// results do not depend on the thread count. Nothing here allocates.
+// statistics run over its M = N*P values, summed in double in a fixed order:
+// value p of each sample's plane goes to partial sum p % sum_lanes, and the
+// partial sums are added last (a loop the compiler vectorises, where one
+// running sum would be a chain of dependent additions). OpenMP splits the
+// channels, so results do not depend on the thread count. Nothing here allocates.
 //   batch_norm_moments        mean[c], variance[c] (biased: divided by M), two passes
 //   batch_norm_forward        y = (x - mean[c]) * (gamma[c] / sqrt(variance[c] + eps)) + beta[c]
 //                             (gamma, beta null: 1, 0)
@@ -36,6 +38,45 @@ void for_each_channel(Index channels, Index work, F&& f) {
     });
 }
 
+namespace detail {
+
+constexpr Index sum_lanes = 8;
+
+// Interleaved partial sums in double; total() adds them in a fixed order.
+struct LaneSums {
+    double lane[sum_lanes] = {};
+    double total() const {
+        double s = 0;
+        for (const double v : lane) s += v;
+        return s;
+    }
+};
+
+// For p in [0, n): a.lane[p % sum_lanes] += fa(p) and b.lane[...] += fb(p).
+template <class FA, class FB>
+void add_lanes(Index n, LaneSums& a, FA&& fa, LaneSums& b, FB&& fb) {
+    Index p = 0;
+    for (; p + sum_lanes <= n; p += sum_lanes)
+        for (Index k = 0; k < sum_lanes; ++k) {
+            a.lane[k] += fa(p + k);
+            b.lane[k] += fb(p + k);
+        }
+    for (Index k = 0; p < n; ++p, ++k) {
+        a.lane[k] += fa(p);
+        b.lane[k] += fb(p);
+    }
+}
+
+template <class F>
+void add_lanes(Index n, LaneSums& a, F&& f) {
+    Index p = 0;
+    for (; p + sum_lanes <= n; p += sum_lanes)
+        for (Index k = 0; k < sum_lanes; ++k) a.lane[k] += f(p + k);
+    for (Index k = 0; p < n; ++p, ++k) a.lane[k] += f(p);
+}
+
+}  // namespace detail
+
 // 1 / sqrt(variance + epsilon), as the CUDA kernels compute it.
 template <class T>
 T batch_norm_inverse_std(T variance, T epsilon) {
@@ -46,22 +87,21 @@ template <class T>
 void batch_norm_moments(const T* x, Index rows, Index channels, Index plane, T* mean, T* variance) {
     const Index count = rows * plane;
     for_each_channel(channels, rows * channels * plane, [&](Index c) {
-        double sum = 0;
+        detail::LaneSums sum, squares;
         for (Index n = 0; n < rows; ++n) {
             const T* xc = x + (n * channels + c) * plane;
-            for (Index p = 0; p < plane; ++p) sum += double(xc[p]);
+            detail::add_lanes(plane, sum, [xc](Index p) { return double(xc[p]); });
         }
-        const double m = sum / double(count);
-        double squares = 0;
+        const double m = sum.total() / double(count);
         for (Index n = 0; n < rows; ++n) {
             const T* xc = x + (n * channels + c) * plane;
-            for (Index p = 0; p < plane; ++p) {
+            detail::add_lanes(plane, squares, [xc, m](Index p) {
                 const double d = double(xc[p]) - m;
-                squares += d * d;
-            }
+                return d * d;
+            });
         }
         mean[c] = T(m);
-        variance[c] = T(squares / double(count));
+        variance[c] = T(squares.total() / double(count));
     });
 }
 
@@ -85,24 +125,31 @@ void batch_norm_backward(const T* x, const T* dy, Index rows, Index channels, In
     const double count = double(rows * plane);
     for_each_channel(channels, rows * channels * plane, [&](Index c) {
         const T inv = batch_norm_inverse_std(variance[c], epsilon), m = mean[c];
-        double sum_dy = 0, sum_dy_xhat = 0;
+        // sum dy * xhat = inv * (sum dy * x - mean * sum dy): the products of
+        // floats are exact in double, so the difference loses nothing that
+        // matters, and the loop has no (x - mean) * inv per value.
+        detail::LaneSums lanes_dy, lanes_dy_x;
         for (Index n = 0; n < rows; ++n) {
             const Index at = (n * channels + c) * plane;
-            for (Index p = 0; p < plane; ++p) {
-                sum_dy += double(dy[at + p]);
-                sum_dy_xhat += double(dy[at + p]) * double((x[at + p] - m) * inv);
-            }
+            const T *xc = x + at, *dyc = dy + at;
+            detail::add_lanes(
+                plane, lanes_dy, [dyc](Index p) { return double(dyc[p]); }, lanes_dy_x,
+                [xc, dyc](Index p) { return double(dyc[p]) * double(xc[p]); });
         }
+        const double sum_dy = lanes_dy.total();
+        const double sum_dy_xhat = double(inv) * (lanes_dy_x.total() - double(m) * sum_dy);
         if (dbeta) dbeta[c] += T(sum_dy);
         if (dgamma) dgamma[c] += T(sum_dy_xhat);
         if (!dx) return;
         const T s = (gamma ? gamma[c] : T(1)) * inv;
-        const T mean_dy = batch_statistics ? T(sum_dy / count) : T(0);
-        const T mean_dy_xhat = batch_statistics ? T(sum_dy_xhat / count) : T(0);
+        // dx = s * (dy - mean_dy - (x - m) * inv * mean_dy_xhat) = s * dy + a * x + b,
+        // with a and b per channel (in double, then rounded once).
+        const double mean_dy = batch_statistics ? sum_dy / count : 0.0;
+        const double k = batch_statistics ? double(inv) * sum_dy_xhat / count : 0.0;
+        const T a = T(-double(s) * k), b = T(double(s) * (k * double(m) - mean_dy));
         for (Index n = 0; n < rows; ++n) {
             const Index at = (n * channels + c) * plane;
-            for (Index p = 0; p < plane; ++p)
-                dx[at + p] = s * (dy[at + p] - mean_dy - (x[at + p] - m) * inv * mean_dy_xhat);
+            for (Index p = 0; p < plane; ++p) dx[at + p] = s * dy[at + p] + a * x[at + p] + b;
         }
     });
 }

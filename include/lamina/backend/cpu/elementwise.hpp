@@ -10,6 +10,7 @@
 
 #include <cmath>
 
+#include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/activation_kind.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
@@ -60,10 +61,15 @@ void activation_backward_span(ActivationKind kind, const T* y, const T* dy, T* d
     throw ConfigError(ErrorId::config_argument, "activation_backward_span: softmax is not element-wise");
 }
 
-// In-place y = act(y); softmax normalises each row.
+// In-place y = act(y); softmax normalises each row. The element-wise kinds
+// split large tensors across threads (each value's result is the same).
 template <class T>
 void activation_forward(Cpu, ActivationKind kind, TensorView<T> y) {
-    if (kind != ActivationKind::Softmax) return activate_span(kind, y.data(), y.size());
+    if (kind != ActivationKind::Softmax) {
+        T* data = y.data();
+        parallel_ranges(y.size(), [&](Index begin, Index end) { activate_span(kind, data + begin, end - begin); });
+        return;
+    }
     auto m = y.matrix();
     for (Index r = 0; r < m.rows(); ++r) {
         auto row = m.row(r).array();
@@ -75,8 +81,14 @@ void activation_forward(Cpu, ActivationKind kind, TensorView<T> y) {
 // dz = dL/d(pre-activation) from dy = dL/dy and the activation's output y.
 template <class T>
 void activation_backward(Cpu, ActivationKind kind, TensorView<const T> y, TensorView<const T> dy, TensorView<T> dz) {
-    if (kind != ActivationKind::Softmax)
-        return activation_backward_span(kind, y.data(), dy.data(), dz.data(), y.size());
+    if (kind != ActivationKind::Softmax) {
+        const T *yd = y.data(), *dyd = dy.data();
+        T* dzd = dz.data();
+        parallel_ranges(y.size(), [&](Index begin, Index end) {
+            activation_backward_span(kind, yd + begin, dyd + begin, dzd + begin, end - begin);
+        });
+        return;
+    }
     // dz_i = y_i * (dy_i - sum_j dy_j y_j): the softmax Jacobian applied to dy.
     const auto ym = y.matrix();
     const auto dym = dy.matrix();
