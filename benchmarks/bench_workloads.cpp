@@ -15,6 +15,10 @@
 // large batch is predict(first N test images, N), N = --inference-batch
 // (default 1000), repeated for about a second. --device cuda trains and
 // predicts with Sequential<float, Cuda> (a build with LAMINA_CUDA).
+// Last, after everything timed, the CPU's SGEMM peak with the same threads
+// (bench::sgemm_peak_gflops(), best of 0.5 s of 1024^3 products), and the
+// workload's training FLOPs per epoch: epoch time / (FLOPs / peak) is how far
+// an epoch is from the GEMM floor on this machine at this moment.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,6 +29,7 @@
 
 #include "../examples/cli.hpp"
 #include "../examples/networks.hpp"
+#include "bench_common.hpp"
 #if LAMINA_BENCH_CUDA
 #include <lamina/cuda.hpp>
 #endif
@@ -53,6 +58,57 @@ Workload workload_of(const std::string& name) {
     if (name == "keras128") return {5, 32};
     if (name == "dense512") return {10, 128};
     return {3, 64};  // keras_cnn
+}
+
+// One Dense or Conv2D layer as the GEMMs it runs per sample:
+// `positions` output positions (1 for Dense, out_h * out_w for Conv2D), each
+// a dot product of `fan_in` inputs (Dense: input features; Conv2D: k * k *
+// in_channels) with each of `units` kernels (Dense units, Conv2D filters).
+struct GemmLayer {
+    double positions, fan_in, units;
+    bool first;  // the model's first such layer: no dx to compute
+};
+
+// The workloads' Dense/Conv2D layers, with the shapes of examples/networks.hpp
+// on 28x28x1 MNIST images (a 3x3 valid convolution takes 28 to 26, 13 to 11;
+// MaxPool2D(2) 26 to 13, 11 to 5; 5 * 5 * 64 = 1600).
+std::vector<GemmLayer> gemm_layers(const std::string& name) {
+    if (name == "keras128") return {{1, 784, 128, true}, {1, 128, 10, false}};
+    if (name == "dense512") return {{1, 784, 512, true}, {1, 512, 10, false}};
+    return {{26 * 26, 3 * 3 * 1, 32, true},  // keras_cnn
+            {11 * 11, 3 * 3 * 32, 64, false},
+            {1, 1600, 128, false},
+            {1, 128, 10, false}};
+}
+
+// Training FLOPs of one epoch in its GEMMs. Over the SGEMM peak they give the
+// epoch's floor: the time its products alone would take at the peak
+// (activations, pooling, the loss and the optimizer are not counted):
+//   samples * sum over layers of 2 * positions * fan_in * units * (first ? 2 : 3)
+// 2 flops per multiply-add; per layer three products of that size: forward
+// (y = x W), the kernel gradient (dW = x^T dy) and the input gradient
+// (dx = dy W^T), which the first layer skips. With 60,000 samples:
+//   keras128:  60000 * 2 * (784*128*2 + 128*10*3)                                =  24.5 GFLOP
+//   dense512:  60000 * 2 * (784*512*2 + 512*10*3)                                =  98.2 GFLOP
+//   keras_cnn: 60000 * 2 * (676*9*32*2 + 121*288*64*3 + 1600*128*3 + 128*10*3) = 923.8 GFLOP
+double training_flops_per_epoch(const std::string& name, double samples) {
+    double per_sample = 0;
+    for (const GemmLayer& l : gemm_layers(name))
+        per_sample += 2.0 * l.positions * l.fan_in * l.units * (l.first ? 2 : 3);
+    return samples * per_sample;
+}
+
+// The table above must describe the network that is trained: its kernels and
+// biases add up to the model's parameter count.
+template <class Model>
+void check_gemm_layers(const std::string& name, const Model& model) {
+    double params = 0;
+    for (const GemmLayer& l : gemm_layers(name)) params += l.fan_in * l.units + l.units;
+    if (params != double(model.count_params()))
+        throw ConfigError(ErrorId::config_argument, "bench_workloads: the FLOP table of " + name + " has " +
+                                                        std::to_string(static_cast<long long>(params)) +
+                                                        " parameters, the model " +
+                                                        std::to_string(static_cast<long long>(model.count_params())));
 }
 
 std::string json_list(const std::vector<double>& v) {
@@ -85,6 +141,7 @@ int run(const Settings& s) {
         examples::compile_mlp(model, s.name, s.name == "keras128" ? "adam" : "rmsprop");
     }
     model.build(mnist.train.x.shape().without_batch());
+    check_gemm_layers(s.name, model);
 
     auto timer = std::make_shared<EpochTimer>();
     FitOptions<float> options;
@@ -127,15 +184,20 @@ int run(const Settings& s) {
     }
     const double batch_seconds = seconds_since(t0) / calls;
 
+    // After everything timed, so that it does not warm or heat what the epochs measure.
+    const double peak = bench::sgemm_peak_gflops();
+    const double flops = training_flops_per_epoch(s.name, double(mnist.train.x.rows()));
+
     std::printf(
         "{\"framework\": \"lamina\", \"workload\": \"%s\", \"device\": \"%s\", \"threads\": %d, "
         "\"batch_size\": %lld, \"epoch_seconds\": %s, \"test_accuracy\": %.4f, \"test_loss\": %.4f, "
         "\"batch1_median_s\": %.8f, \"batch1_mean_s\": %.8f, \"inference_batch\": %lld, "
-        "\"batch%lld_s\": %.6f, \"build\": \"%s\"}\n",
+        "\"batch%lld_s\": %.6f, \"sgemm_peak_gflops\": %.2f, \"train_flops_per_epoch\": %.6g, "
+        "\"build\": \"%s\"}\n",
         s.name.c_str(), s.device.c_str(), get_num_threads(), static_cast<long long>(s.batch),
         json_list(timer->times).c_str(), result.accuracy(), result.loss, median_latency, mean_latency,
-        static_cast<long long>(s.inference_batch), static_cast<long long>(s.inference_batch), batch_seconds,
-        build_info().c_str());
+        static_cast<long long>(s.inference_batch), static_cast<long long>(s.inference_batch), batch_seconds, peak,
+        flops, build_info().c_str());
     return 0;
 }
 
