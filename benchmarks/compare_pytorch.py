@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""lamina against PyTorch (CPU) on the examples' workloads, back to back in one run.
+"""lamina against PyTorch (CPU) at its best on this machine, on the examples' workloads.
 
     scripts/install-deps.sh --with-torch          # python3-torch + OpenBLAS
     cmake -S . -B build && cmake --build build -j2 --target bench_workloads
-    /usr/bin/python3 benchmarks/compare_pytorch.py [--workloads W1,W2,W3] [--runs 3]
-                     [--torch-threads 1,2] [--lamina-threads 2] [--epochs N] [--json FILE]
+    /usr/bin/python3 benchmarks/compare_pytorch.py [--workloads W1,W2,W3] [--runs 3] [--epochs N]
+                     [--torch-threads 1,2] [--openblas-threads 1,2] [--coretype found,unset]
+                     [--search-epochs 3] [--lamina-threads 2] [--json FILE]
 
 Workloads (each framework trains the same network, with Keras's initializers
 (glorot_uniform kernels, zero biases), the same optimizer settings and batch
@@ -16,20 +17,51 @@ size, for the notebook's number of epochs, then scores the 10,000 test images):
 After training, each times inference: batch 1 (one call per test image,
 median latency over --latency-images calls) and batch 1000 (images/s).
 
-One run = for each workload: lamina (build/benchmarks/bench_workloads, with
-OMP_NUM_THREADS=--lamina-threads), then PyTorch once per --torch-threads
-setting, each in its own process. An epoch time is the median of a run's
-epochs after the first (the first pays for allocation and warm-up in both);
-over --runs runs the script prints the min and the median of those. Ratios
-compare lamina's median with the median of PyTorch's fastest thread setting.
+1. Search. A PyTorch configuration is (torch threads, OpenBLAS threads,
+   OPENBLAS_CORETYPE): torch.set_num_threads(t), OPENBLAS_NUM_THREADS=b, and
+   OPENBLAS_CORETYPE as found in this environment ("found") or removed
+   ("unset": OpenBLAS picks its kernels for this CPU; a value such as Haswell
+   forces those kernels, AVX2 ones on an AVX-512 machine). Any other
+   --coretype value is set as given. The grid is every combination of
+   --torch-threads x --openblas-threads x --coretype (default: all of
+   {1, 2} x {1, 2} x {found, unset}; found and unset are one point when the
+   environment has no OPENBLAS_CORETYPE). Each point trains each workload for
+   --search-epochs epochs in its own process (training only); the point with
+   the fastest steady epoch is that workload's winner. The script prints every
+   point's time and the winner, with the BLAS library and OpenBLAS kernels
+   ("corename") the process loaded and whether torch had oneDNN (its CPU
+   convolutions) enabled.
+   OPENBLAS_NUM_THREADS is read by OpenBLAS when it loads; torch's intra-op
+   threads (oneDNN convolutions, element-wise kernels) are set separately, so
+   the two are searched as two dimensions.
+2. Measure. --runs rounds (at least 3 for a result worth quoting); each round,
+   per workload, lamina (build/benchmarks/bench_workloads, with
+   OMP_NUM_THREADS=--lamina-threads) then PyTorch at its winner, each in its own
+   process, so the two alternate and share the machine's moments. A run's
+   epoch time is the median of its epochs after the first (the first pays for
+   allocation and warm-up in both); the summary gives the min and median of
+   that over the runs, the test accuracy, batch-1 latency and batch-1000
+   throughput, and lamina's median as a ratio of PyTorch's median.
+3. The machine. After its inference timings, each lamina process measures the
+   machine's SGEMM peak (Eigen's 1024^3 single-precision product, best over
+   0.5 s, with lamina's threads: bench::sgemm_peak_gflops()) and reports the
+   workload's training FLOPs per epoch (its Dense/Conv2D products: forward,
+   kernel gradient, input gradient except for the first layer; 2 flops per
+   multiply-add; bench_workloads.cpp, training_flops_per_epoch). Every run line
+   prints that run's peak; the summary prints the peak's min/median over the
+   runs and each framework's epoch as a multiple of its floor, FLOPs / peak of
+   the same round: a slow machine raises the floor, a slow library the multiple.
 
-PyTorch gets its fastest environment found on this machine:
-OMP_WAIT_POLICY=PASSIVE (with the default active policy its epochs were 3-5x
-slower here) and OpenBLAS (Debian's default reference BLAS is ~30x slower at
-GEMM). Data is read with the standard library (gzip + struct).
+Every PyTorch process runs with OMP_WAIT_POLICY=PASSIVE: with libgomp's
+default (spin, then sleep) PyTorch's epochs were 3-5x slower on this shared
+2-core VM (docs/performance.md, "Machine and build"), so passive waiting is
+fixed rather than searched, which keeps the grid at 8 points. Data is read
+with the standard library (gzip + struct).
 """
 import argparse
+import ctypes
 import gzip
+import itertools
 import json
 import os
 import statistics
@@ -83,6 +115,27 @@ def torch_model(name):
     return model, opt(model.parameters()), nn.CrossEntropyLoss(), batch
 
 
+def blas_in_process():
+    """The BLAS this process loaded (Debian's libblas.so.3 alternative), and
+    OpenBLAS's kernel set when it is OpenBLAS: what a configuration really ran."""
+    paths = []
+    with open("/proc/self/maps") as f:
+        for line in f:
+            path = line.split()[-1]
+            if "blas" in os.path.basename(path) and path not in paths:
+                paths.append(path)
+    for path in paths:
+        try:
+            lib = ctypes.CDLL(path)
+            lib.openblas_get_corename.restype = ctypes.c_char_p
+            lib.openblas_get_config.restype = ctypes.c_char_p
+            config = lib.openblas_get_config().decode().split()
+            return f"{' '.join(config[:2])} {lib.openblas_get_corename().decode()}"
+        except (OSError, AttributeError):
+            continue
+    return " ".join(os.path.basename(p) for p in paths) or "no BLAS loaded"
+
+
 def torch_worker(args):
     import torch
     torch.set_num_threads(args.threads)
@@ -109,6 +162,16 @@ def torch_worker(args):
             opt.step()
         times.append(time.perf_counter() - start)
 
+    result = {
+        "framework": "pytorch", "workload": args.workload, "threads": torch.get_num_threads(),
+        "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "blas": blas_in_process(),
+        "onednn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
+        "epoch_seconds": times, "build": "torch " + torch.__version__}
+    if args.train_only:
+        print(json.dumps(result))
+        return
+
     model.eval()
     with torch.no_grad():
         correct, loss_sum = 0, 0.0
@@ -130,14 +193,61 @@ def torch_worker(args):
             calls += 1
         batch1000 = (time.perf_counter() - t0) / calls
     latencies.sort()
-    print(json.dumps({
-        "framework": "pytorch", "workload": args.workload, "threads": torch.get_num_threads(),
-        "epoch_seconds": times, "test_accuracy": correct / tx.shape[0], "test_loss": loss_sum / tx.shape[0],
+    result.update({
+        "test_accuracy": correct / tx.shape[0], "test_loss": loss_sum / tx.shape[0],
         "batch1_median_s": latencies[len(latencies) // 2], "batch1_mean_s": sum(latencies) / len(latencies),
-        "batch1000_s": batch1000, "build": "torch " + torch.__version__}))
+        "batch1000_s": batch1000})
+    print(json.dumps(result))
 
 
 # ---------------------------------------------------------------- the driver
+
+class Config:
+    """One point of PyTorch's grid: torch threads, OpenBLAS threads, and
+    OPENBLAS_CORETYPE ("found": as in this environment; "unset"; or a name)."""
+
+    def __init__(self, torch_threads, openblas_threads, coretype):
+        self.torch_threads, self.openblas_threads, self.coretype = torch_threads, openblas_threads, coretype
+
+    def coretype_value(self):
+        if self.coretype == "found":
+            return os.environ.get("OPENBLAS_CORETYPE")
+        return None if self.coretype == "unset" else self.coretype
+
+    def env(self):
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", OPENBLAS_NUM_THREADS=str(self.openblas_threads))
+        env.pop("OPENBLAS_CORETYPE", None)
+        if self.coretype_value() is not None:
+            env["OPENBLAS_CORETYPE"] = self.coretype_value()
+        return env
+
+    def label(self):
+        core = self.coretype_value() or "unset"
+        if self.coretype == "found":
+            core = f"found={core}"
+        return f"torch {self.torch_threads}, OpenBLAS {self.openblas_threads}, CORETYPE {core}"
+
+    def short(self):
+        return f"pytorch/{self.torch_threads}/ob{self.openblas_threads}/{self.coretype_value() or 'unset'}"
+
+
+def grid(args):
+    """Every combination of the three flags; "found" and "unset" merge when
+    the environment has no OPENBLAS_CORETYPE (the same point twice)."""
+    points, seen = [], set()
+    for t, b, c in itertools.product(parse_ints(args.torch_threads), parse_ints(args.openblas_threads),
+                                     args.coretype.split(",")):
+        point = Config(t, b, c)
+        key = (t, b, point.coretype_value())
+        if key not in seen:
+            seen.add(key)
+            points.append(point)
+    return points
+
+
+def parse_ints(text):
+    return [int(v) for v in text.split(",")]
+
 
 def run_json(cmd, env):
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -146,17 +256,52 @@ def run_json(cmd, env):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def torch_cmd(name, config, extra):
+    return [sys.executable, os.path.abspath(__file__), "--torch-worker", "--workload", name,
+            "--threads", str(config.torch_threads)] + extra
+
+
 def steady(epochs):
     """A run's epoch time: the median of the epochs after the first."""
     return statistics.median(epochs[1:] if len(epochs) > 1 else epochs)
 
 
+def epochs_text(r):
+    return " ".join(f"{t:.3f}" for t in r["epoch_seconds"])
+
+
+def search(args, names, points, data_args):
+    """Each grid point trains each workload in its own process; returns the
+    fastest point per workload and every result."""
+    winners, results = {}, []
+    extra = ["--epochs", str(args.search_epochs), "--train-only"] + data_args
+    for name in names:
+        timed = []
+        for point in points:
+            r = run_json(torch_cmd(name, point, extra), point.env())
+            r["config"] = point.short()
+            results.append(r)
+            timed.append((steady(r["epoch_seconds"]), point, r))
+            print(f"search {name} {point.label()}: epochs {epochs_text(r)} s ({r['blas']})", file=sys.stderr,
+                  flush=True)
+        winners[name] = min(timed, key=lambda e: e[0])[1]
+        print(f"\nsearch: {name}, {args.search_epochs} epochs per point, steady epoch (median after the first)")
+        print(f"  {'torch':>5} {'OpenBLAS':>8} {'OPENBLAS_CORETYPE':<22} {'s/epoch':>8}  {'BLAS loaded':<32} oneDNN")
+        for seconds, point, r in timed:
+            core = point.coretype_value() or "unset"
+            core = f"found ({core})" if point.coretype == "found" else core
+            mark = "  <- fastest" if point is winners[name] else ""
+            print(f"  {point.torch_threads:>5} {point.openblas_threads:>8} {core:<22} {seconds:>8.3f}  "
+                  f"{r['blas']:<32} {'on' if r['onednn'] else 'off'}{mark}")
+        print(f"  winner for {name}: {winners[name].label()}", flush=True)
+    return winners, results
+
+
 def summarize(results):
     per_run = [steady(r["epoch_seconds"]) for r in results]
     return {
-        "epoch_min": min(per_run), "epoch_median": statistics.median(per_run),
+        "epoch_min": min(per_run), "epoch_median": statistics.median(per_run), "per_run": per_run,
         "accuracy": statistics.median(r["test_accuracy"] for r in results),
-        "accuracies": [r["test_accuracy"] for r in results],
         "batch1_us": statistics.median(r["batch1_median_s"] for r in results) * 1e6,
         "batch1000_ips": 1000 / statistics.median(r["batch1000_s"] for r in results),
     }
@@ -165,16 +310,23 @@ def summarize(results):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--workloads", default="W1,W2,W3", help="comma-separated: W1,W2,W3 (or keras128,dense512,keras_cnn)")
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--torch-threads", default="1,2", help="PyTorch intra-op thread counts to try (the fastest is compared)")
+    p.add_argument("--runs", type=int, default=3, help="measured rounds, lamina and PyTorch alternating (default 3)")
+    p.add_argument("--torch-threads", default="1,2", help="torch.set_num_threads values to search (default 1,2)")
+    p.add_argument("--openblas-threads", default="1,2", help="OPENBLAS_NUM_THREADS values to search (default 1,2)")
+    p.add_argument("--coretype", default="found,unset",
+                   help="OPENBLAS_CORETYPE values to search: found (as in this environment), unset, "
+                        "or a core name such as Haswell (default found,unset)")
+    p.add_argument("--search-epochs", type=int, default=3,
+                   help="epochs per grid point in the search (the first is not timed; default 3)")
     p.add_argument("--lamina-threads", type=int, default=2)
-    p.add_argument("--epochs", type=int, default=0, help="epochs per training run (0: each workload's notebook budget)")
+    p.add_argument("--epochs", type=int, default=0, help="epochs per measured run (0: each workload's notebook budget)")
     p.add_argument("--latency-images", type=int, default=2000)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--lamina", default=os.path.join(HERE, "..", "build", "benchmarks", "bench_workloads"))
     p.add_argument("--data", default=os.path.join(HERE, "..", "data", "mnist"))
-    p.add_argument("--json", help="also write every result to this file")
+    p.add_argument("--json", help="also write every result (search and runs) to this file")
     p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--train-only", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--workload", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -185,7 +337,9 @@ def main():
     for n in names:
         if n not in EPOCHS:
             p.error(f"unknown workload '{n}'")
-    torch_threads = [int(t) for t in args.torch_threads.split(",")]
+    if args.runs < 1 or args.search_epochs < 2:
+        p.error("--runs must be at least 1 and --search-epochs at least 2 (the first epoch is not timed)")
+    points = grid(args)
     if not os.access(args.lamina, os.X_OK):
         sys.exit(f"compare_pytorch.py: no {args.lamina}; build it first: "
                  "cmake -S . -B build && cmake --build build -j2 --target bench_workloads")
@@ -194,49 +348,69 @@ def main():
     except ImportError:
         sys.exit("compare_pytorch.py: PyTorch is missing; run scripts/install-deps.sh --with-torch")
 
-    common = ["--epochs", str(args.epochs)] if args.epochs else []
-    common += ["--seed", str(args.seed), "--latency-images", str(args.latency_images), "--data", args.data]
-    lamina_env = dict(os.environ, OMP_NUM_THREADS=str(args.lamina_threads))
-    torch_env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    results = []
     start = time.time()
+    data_args = ["--seed", str(args.seed), "--data", args.data]
+    found = os.environ.get("OPENBLAS_CORETYPE")
+    print(f"PyTorch grid: {len(points)} points (OPENBLAS_CORETYPE in this environment: {found or 'unset'}), "
+          f"OMP_WAIT_POLICY=PASSIVE")
+    winners, search_results = search(args, names, points, data_args)
+
+    common = (["--epochs", str(args.epochs)] if args.epochs else []) + data_args
+    common += ["--latency-images", str(args.latency_images)]
+    lamina_env = dict(os.environ, OMP_NUM_THREADS=str(args.lamina_threads))
+    results = []
     for run in range(args.runs):
         for name in names:
-            r = run_json([args.lamina, "--workload", name] + common, lamina_env)
+            lam = run_json([args.lamina, "--workload", name] + common, lamina_env)
+            lam["run"] = run
+            results.append(lam)
+            floor = lam["train_flops_per_epoch"] / (lam["sgemm_peak_gflops"] * 1e9)
+            print(f"run {run + 1}/{args.runs} {name} lamina/{lam['threads']}: epochs {epochs_text(lam)} s, "
+                  f"test accuracy {lam['test_accuracy']:.4f}; SGEMM peak {lam['sgemm_peak_gflops']:.0f} GFLOP/s "
+                  f"({lam['threads']} threads), floor {floor:.3f} s, epoch {steady(lam['epoch_seconds']) / floor:.1f}x "
+                  f"the floor", file=sys.stderr, flush=True)
+            point = winners[name]
+            r = run_json(torch_cmd(name, point, common), point.env())
+            r["run"], r["config"] = run, point.short()
             results.append(r)
-            print(f"run {run + 1}/{args.runs} {name} lamina: epochs {' '.join(f'{t:.3f}' for t in r['epoch_seconds'])} s, "
-                  f"test accuracy {r['test_accuracy']:.4f}", file=sys.stderr, flush=True)
-            for t in torch_threads:
-                r = run_json([sys.executable, os.path.abspath(__file__), "--torch-worker", "--workload", name,
-                              "--threads", str(t)] + common, torch_env)
-                results.append(r)
-                print(f"run {run + 1}/{args.runs} {name} pytorch/{t}: epochs "
-                      f"{' '.join(f'{x:.3f}' for x in r['epoch_seconds'])} s, test accuracy {r['test_accuracy']:.4f}",
-                      file=sys.stderr, flush=True)
+            print(f"run {run + 1}/{args.runs} {name} {point.short()}: epochs {epochs_text(r)} s, "
+                  f"test accuracy {r['test_accuracy']:.4f}, {steady(r['epoch_seconds']) / floor:.1f}x the floor",
+                  file=sys.stderr, flush=True)
 
-    print(f"\n{args.runs} runs in {time.time() - start:.0f} s; lamina threads {args.lamina_threads}; "
-          f"{results[0]['build']}; {next(r['build'] for r in results if r['framework'] == 'pytorch')}")
-    print(f"{'workload':<11} {'framework':<11} {'s/epoch min':>11} {'median':>8} {'test acc':>9} "
+    lamina_results = [r for r in results if r["framework"] == "lamina"]
+    torch_build = next(r["build"] for r in results if r["framework"] == "pytorch")
+    print(f"\n{args.runs} runs in {time.time() - start:.0f} s, search included; lamina threads {args.lamina_threads}; "
+          f"{lamina_results[0]['build']}; {torch_build}")
+    print(f"{'workload':<11} {'framework':<26} {'s/epoch min':>11} {'median':>8} {'test acc':>9} "
           f"{'batch-1 us':>10} {'batch-1000 img/s':>16}")
     for name in names:
-        rows = {("lamina", args.lamina_threads): summarize(
-            [r for r in results if r["workload"] == name and r["framework"] == "lamina"])}
-        for t in torch_threads:
-            rows[("pytorch", t)] = summarize(
-                [r for r in results if r["workload"] == name and r["framework"] == "pytorch" and r["threads"] == t])
-        for (fw, t), s in rows.items():
-            print(f"{name:<11} {fw + '/' + str(t):<11} {s['epoch_min']:>11.3f} {s['epoch_median']:>8.3f} "
+        lam_runs = [r for r in lamina_results if r["workload"] == name]
+        torch_runs = [r for r in results if r["framework"] == "pytorch" and r["workload"] == name]
+        lam, pt = summarize(lam_runs), summarize(torch_runs)
+        for label, s in ((f"lamina/{args.lamina_threads}", lam), (winners[name].short(), pt)):
+            print(f"{name:<11} {label:<26} {s['epoch_min']:>11.3f} {s['epoch_median']:>8.3f} "
                   f"{s['accuracy']:>9.4f} {s['batch1_us']:>10.1f} {s['batch1000_ips']:>16.0f}")
-        lam = rows[("lamina", args.lamina_threads)]
-        best_epoch = min((s["epoch_median"], t) for (fw, t), s in rows.items() if fw == "pytorch")
-        best_lat = min((s["batch1_us"], t) for (fw, t), s in rows.items() if fw == "pytorch")
-        best_ips = max((s["batch1000_ips"], t) for (fw, t), s in rows.items() if fw == "pytorch")
-        print(f"{name:<11} {'ratio':<11} epoch {lam['epoch_median'] / best_epoch[0]:.2f}x of PyTorch/{best_epoch[1]}, "
-              f"batch-1 latency {lam['batch1_us'] / best_lat[0]:.2f}x of PyTorch/{best_lat[1]}, "
-              f"batch-1000 throughput {lam['batch1000_ips'] / best_ips[0]:.2f}x of PyTorch/{best_ips[1]}")
+        print(f"{name:<11} {'ratio':<26} epoch {lam['epoch_median'] / pt['epoch_median']:.2f}x, "
+              f"batch-1 latency {lam['batch1_us'] / pt['batch1_us']:.2f}x, "
+              f"batch-1000 throughput {lam['batch1000_ips'] / pt['batch1000_ips']:.2f}x of PyTorch at its winner")
+        # The floor of each round: its FLOPs at the SGEMM peak measured in that round's lamina process.
+        peaks = [r["sgemm_peak_gflops"] for r in lam_runs]
+        flops = lam_runs[0]["train_flops_per_epoch"]
+        floors = [flops / (peak * 1e9) for peak in peaks]
+        lam_x = [e / f for e, f in zip(lam["per_run"], floors)]
+        pt_x = [e / f for e, f in zip(pt["per_run"], floors)]
+        print(f"{name:<11} {'SGEMM peak':<26} min {min(peaks):.0f} / median {statistics.median(peaks):.0f} GFLOP/s "
+              f"(per run: {' '.join(f'{v:.0f}' for v in peaks)}; 1024^3, lamina's {args.lamina_threads} threads)")
+        print(f"{name:<11} {'FLOP floor':<26} {flops / 1e9:.1f} GFLOP/epoch: floor min {min(floors):.3f} / median "
+              f"{statistics.median(floors):.3f} s; epoch as a multiple of the same run's floor: lamina min "
+              f"{min(lam_x):.1f}x / median {statistics.median(lam_x):.1f}x, PyTorch min {min(pt_x):.1f}x / "
+              f"median {statistics.median(pt_x):.1f}x")
+    if args.runs < 3:
+        print(f"({args.runs} runs: fewer than the 3 a quotable comparison needs)")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+            json.dump({"grid": [p.short() for p in points], "winners": {n: w.short() for n, w in winners.items()},
+                       "search": search_results, "runs": results}, f, indent=1)
 
 
 if __name__ == "__main__":
