@@ -52,10 +52,26 @@ struct WarpTaps {
     int count;
 };
 
+// The source coordinate (sx, sy) that output pixel (ox, oy) reads under t.
+template <class T>
+void warp_source(const T* t, Index ox, Index oy, T& sx, T& sy) {
+    sx = t[0] * T(ox) + t[1] * T(oy) + t[2];
+    sy = t[3] * T(ox) + t[4] * T(oy) + t[5];
+}
+
+// Bilinear weights of the taps (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1).
+template <class T>
+void bilinear_weights(T fx, T fy, T* w) {
+    w[0] = (T(1) - fx) * (T(1) - fy);
+    w[1] = fx * (T(1) - fy);
+    w[2] = (T(1) - fx) * fy;
+    w[3] = fx * fy;
+}
+
 template <class T>
 WarpTaps<T> warp_taps(const Warp2D& g, const T* t, Index ox, Index oy) {
-    const T sx = t[0] * T(ox) + t[1] * T(oy) + t[2];
-    const T sy = t[3] * T(ox) + t[4] * T(oy) + t[5];
+    T sx, sy;
+    warp_source(t, ox, oy, sx, sy);
     WarpTaps<T> taps{};
     auto offset = [&](Index ix, Index iy) {
         ix = warp_index(g.fill, ix, g.width);
@@ -69,31 +85,44 @@ WarpTaps<T> warp_taps(const Warp2D& g, const T* t, Index ox, Index oy) {
         return taps;
     }
     const T x0 = std::floor(sx), y0 = std::floor(sy);
-    const T fx = sx - x0, fy = sy - y0;
     const Index ix = Index(x0), iy = Index(y0);
     taps.at[0] = offset(ix, iy);
     taps.at[1] = offset(ix + 1, iy);
     taps.at[2] = offset(ix, iy + 1);
     taps.at[3] = offset(ix + 1, iy + 1);
-    taps.weight[0] = (T(1) - fx) * (T(1) - fy);
-    taps.weight[1] = fx * (T(1) - fy);
-    taps.weight[2] = (T(1) - fx) * fy;
-    taps.weight[3] = fx * fy;
+    bilinear_weights(sx - x0, sy - y0, taps.weight);
     taps.count = 4;
     return taps;
 }
 
 }  // namespace detail
 
-// One plane: y (H, W) from x (H, W) under the transform row t.
+// One plane: y (H, W) from x (H, W) under the transform row t. Bilinear
+// reads whose four taps all lie inside the plane (most of them) skip the
+// fill-mode lookups, with the same arithmetic in the same order.
 template <class T>
 void affine_warp_plane(const Warp2D& g, const T* t, const T* x, T* y) {
     const T fill = T(g.fill_value);
+    const bool bilinear = g.interpolation == Interpolation::Bilinear;
+    const T last_x = T(g.width - 1), last_y = T(g.height - 1);
     for (Index oy = 0; oy < g.height; ++oy)
         for (Index ox = 0; ox < g.width; ++ox) {
-            const auto taps = detail::warp_taps(g, t, ox, oy);
             T v = T(0);
-            for (int k = 0; k < taps.count; ++k) v += taps.weight[k] * (taps.at[k] < 0 ? fill : x[taps.at[k]]);
+            T sx, sy;
+            detail::warp_source(t, ox, oy, sx, sy);
+            const T x0 = std::floor(sx), y0 = std::floor(sy);
+            if (bilinear && x0 >= T(0) && y0 >= T(0) && x0 < last_x && y0 < last_y) {
+                T w[4];
+                detail::bilinear_weights(sx - x0, sy - y0, w);
+                const T* p = x + Index(y0) * g.width + Index(x0);
+                v += w[0] * p[0];
+                v += w[1] * p[1];
+                v += w[2] * p[g.width];
+                v += w[3] * p[g.width + 1];
+            } else {
+                const auto taps = detail::warp_taps(g, t, ox, oy);
+                for (int k = 0; k < taps.count; ++k) v += taps.weight[k] * (taps.at[k] < 0 ? fill : x[taps.at[k]]);
+            }
             y[oy * g.width + ox] = v;
         }
 }
