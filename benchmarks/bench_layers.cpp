@@ -10,8 +10,9 @@
 //        BM_loss/<loss>/<batch>, BM_optimizer/<optimizer>/<network>,
 //        BM_zero_grad/<network> (the gradient reset that starts every step).
 // Networks: keras128, dense512, mlp300 (batch 32, 128, 32), keras = the Keras
-// CNN (batch 64), deep = mnist_cnn --net deep (batch 32), large = shapes
-// beyond the examples.
+// CNN (batch 64), deep = mnist_cnn --net deep (batch 32), best = mnist_cnn
+// --net best's BatchNormalization and augmentation layers (batch 128), large =
+// shapes beyond the examples.
 // Time is wall-clock (UseRealTime): the kernels run on OpenMP threads, and
 // the main thread's CPU time would hide the time it spends descheduled.
 // Counters:
@@ -57,6 +58,10 @@ constexpr Traffic copy{1, 1, 1, 1};         // y = x; dx = dy (Flatten, average 
 constexpr Traffic elementwise{1, 1, 1, 2};  // backward reads y and dy, writes dx
 constexpr Traffic dropout{2, 1, 2, 1};      // forward also writes the mask; backward reads it
 constexpr Traffic max_pool{1, 1, 2, 1};     // backward reads x and dy, writes dx
+// Batch statistics: the forward reads x for the mean, again for the variance
+// and again to normalise, and writes y; the backward reads x and dy for the
+// sums and again for dx, which it writes.
+constexpr Traffic batch_norm{3, 1, 3, 2};
 
 struct LayerCase {
     std::string kind;  // "dense" -> BM_dense_forward
@@ -113,6 +118,19 @@ std::vector<LayerCase> layer_cases() {
         {"dense", "deep_d1", maker(Dense(64, relu)), Shape{576}, 32, Backward::WithDx, by_flops},
         {"dense", "deep_d2", maker(Dense(32, relu)), Shape{64}, 32, Backward::WithDx, by_flops},
         {"dense", "deep_d3", maker(Dense(10, Activation::Softmax)), Shape{32}, 32, Backward::WithDx, by_flops, true},
+        // best CNN: 3 x [Conv2D(32|64|128, 3, same, no bias) - BatchNormalization - relu
+        //           - MaxPool(2)] - Flatten - Dense(128) - BatchNormalization - ..., batch 128;
+        //           with --augment 1, the three augmentation layers in front (forward only:
+        //           nothing before them trains).
+        {"batchnorm", "best_bn1", maker(BatchNormalization()), Shape{32, 28, 28}, 128, Backward::WithDx, batch_norm},
+        {"batchnorm", "best_bn2", maker(BatchNormalization()), Shape{64, 14, 14}, 128, Backward::WithDx, batch_norm},
+        {"batchnorm", "best_bn3", maker(BatchNormalization()), Shape{128, 7, 7}, 128, Backward::WithDx, batch_norm},
+        {"batchnorm", "best_bn4", maker(BatchNormalization()), Shape{128}, 128, Backward::WithDx, batch_norm},
+        {"random_rotation", "best_rotation", maker(RandomRotation(0.03, "constant")), image, 128, Backward::None, copy},
+        {"random_zoom", "best_zoom", maker(RandomZoom(0.1, std::nullopt, "constant")), image, 128, Backward::None,
+         copy},
+        {"random_translation", "best_translation", maker(RandomTranslation(0.1, 0.1, "constant")), image, 128,
+         Backward::None, copy},
         // Layers no example uses, at the Keras CNN's pooling shapes, where they
         // would stand in for MaxPool2D or for pool2 + Flatten.
         {"avgpool", "keras_pool1", maker(AveragePooling2D(2)), Shape{32, 26, 26}, 64, Backward::WithDx, copy},
