@@ -11,10 +11,11 @@
 // W2 dense512: dense512, RMSprop, one-hot targets, batch 128 (10 epochs)
 // W3 keras_cnn: the keras CNN, Adam(1e-3), batch 64 (3 epochs)
 // Inference is Sequential::predict, as a user calls it: batch 1 is one call
-// per test image (median and mean latency over --latency-images calls), the
-// large batch is predict(first N test images, N), N = --inference-batch
-// (default 1000), repeated for about a second. --device cuda trains and
-// predicts with Sequential<float, Cuda> (a build with LAMINA_CUDA).
+// per test image (median and mean latency over --latency-images calls, and
+// images/s at the median), the large batch is predict(first N test images,
+// N), N = --inference-batch (default 1000), repeated for about a second.
+// --device cuda trains and predicts with Sequential<float, Cuda> (a build
+// with LAMINA_CUDA).
 // Last, after everything timed, the CPU's SGEMM peak with the same threads
 // (bench::sgemm_peak_gflops(), best of 0.5 s of 1024^3 products), and the
 // workload's training FLOPs per epoch: epoch time / (FLOPs / peak) is how far
@@ -191,13 +192,14 @@ int run(const Settings& s) {
     std::printf(
         "{\"framework\": \"lamina\", \"workload\": \"%s\", \"device\": \"%s\", \"threads\": %d, "
         "\"batch_size\": %lld, \"epoch_seconds\": %s, \"test_accuracy\": %.4f, \"test_loss\": %.4f, "
-        "\"batch1_median_s\": %.8f, \"batch1_mean_s\": %.8f, \"inference_batch\": %lld, "
+        "\"batch1_median_s\": %.8f, \"batch1_mean_s\": %.8f, \"batch1_images_per_s\": %.0f, "
+        "\"inference_batch\": %lld, "
         "\"batch%lld_s\": %.6f, \"sgemm_peak_gflops\": %.2f, \"train_flops_per_epoch\": %.6g, "
         "\"build\": \"%s\"}\n",
         s.name.c_str(), s.device.c_str(), get_num_threads(), static_cast<long long>(s.batch),
         json_list(timer->times).c_str(), result.accuracy(), result.loss, median_latency, mean_latency,
-        static_cast<long long>(s.inference_batch), static_cast<long long>(s.inference_batch), batch_seconds, peak,
-        flops, build_info().c_str());
+        1.0 / median_latency, static_cast<long long>(s.inference_batch), static_cast<long long>(s.inference_batch),
+        batch_seconds, peak, flops, build_info().c_str());
     return 0;
 }
 

@@ -121,10 +121,10 @@ struct Backend<Cpu> {
         backend::conv2d_backward(g, filters, act, ws, x, y, dy, kernel, dkernel, dbias, dx);
     }
 
-    // ---- pooling (backend/cpu/pooling.hpp): planes split across threads ----
+    // ---- pooling (backend/cpu/pooling.hpp): planes split across threads (small inputs: one) ----
     template <class T>
     static void pool2d_forward(PoolKind kind, const Window2D& g, ConstView<T> x, View<T> y) {
-        backend::parallel_blocks(x.rows() * g.channels, [&](int, Index begin, Index end) {
+        backend::parallel_blocks(x.rows() * g.channels, g.in_plane(), [&](int, Index begin, Index end) {
             backend::pool_forward(kind, g, x.data() + begin * g.in_plane(), end - begin,
                                   y.data() + begin * g.out_plane());
         });
@@ -133,7 +133,7 @@ struct Backend<Cpu> {
     template <class T>
     static void pool2d_backward(PoolKind kind, const Window2D& g, ConstView<T> x, ConstView<T> y, ConstView<T> dy,
                                 View<T> dx) {
-        backend::parallel_blocks(x.rows() * g.channels, [&](int, Index begin, Index end) {
+        backend::parallel_blocks(x.rows() * g.channels, g.in_plane(), [&](int, Index begin, Index end) {
             backend::pool_backward(kind, g, x.data() + begin * g.in_plane(), y.data() + begin * g.out_plane(),
                                    dy.data() + begin * g.out_plane(), end - begin, dx.data() + begin * g.in_plane());
         });

@@ -77,6 +77,18 @@ void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, Tensor
         for (Index n0 = begin; n0 < end; n0 += chunk) {
             const Index count = std::min(chunk, end - n0), ld = count * P;
             im2col(g, x.data() + n0 * in_sample, count, cols);
+            if (count == 1) {
+                // One sample's (F, P) product is already its NCHW output: the
+                // GEMM writes y itself, and bias and activation follow in place.
+                T* dst = y.data() + n0 * filters * P;
+                gemm(Cpu{}, false, false, filters, P, rows, T(1), kernel.data(), cols, T(0), dst);
+                for (Index f = 0; f < filters; ++f, dst += P) {
+                    if (bias)
+                        for (Index p = 0; p < P; ++p) dst[p] += bias[f];
+                    activate_span(act, dst, P);
+                }
+                continue;
+            }
             // out (F, count*P) = W (F, C*KH*KW) . cols (C*KH*KW, count*P)
             gemm(Cpu{}, false, false, filters, ld, rows, T(1), kernel.data(), cols, T(0), out);
             for (Index s = 0; s < count; ++s)

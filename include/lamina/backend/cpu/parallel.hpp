@@ -7,6 +7,7 @@
 #pragma once
 
 #include <algorithm>
+#include <utility>
 
 #include "lamina/core/shape.hpp"
 
@@ -65,6 +66,20 @@ void parallel_blocks(Index n, F&& f) {
     }
 #endif
     f(0, Index(0), n);
+}
+
+// parallel_blocks(n, item_size, f): the same for items of item_size values
+// each, on the calling thread alone (one block [0, n), thread 0) when all n
+// items hold fewer than min_parallel values: a batch-1 layer would wake the
+// team for less work than the wake-up costs. The choice depends on n and
+// item_size only, so results stay deterministic.
+template <class F>
+void parallel_blocks(Index n, Index item_size, F&& f) {
+    if (n * item_size < min_parallel) {
+        f(0, Index(0), n);
+        return;
+    }
+    parallel_blocks(n, std::forward<F>(f));
 }
 
 }  // namespace lamina::backend
