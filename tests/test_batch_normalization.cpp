@@ -203,6 +203,54 @@ TEST_CASE("BatchNormalization backward: a case worked by hand", "[batch_normaliz
     CHECK(dx[1] == Approx(0.0).margin(1e-15));
 }
 
+TEST_CASE("BatchNormalization backward keeps float precision when the mean is large against the spread",
+          "[batch_normalization][gradients]") {
+    // x = 1e5 + noise of spread 1: a float holds x to about 0.004, and dx,
+    // of order 1, must not lose more than rounding to that (forms such as
+    // a * x + b, with b near -a * mean, cancel 1e5-sized terms).
+    Rng rng(11);
+    const Shape shape{64, 2, 7, 7};
+    Tensor<float> x(shape), dy = random_tensor(shape, rng, -1, 1), y(shape), dx(shape);
+    for (auto& v : x) v = float(1e5 + rng.uniform(-1.7, 1.7));
+    Sequential<float> model("m", 1);
+    model.add(BatchNormalization());
+    model.build(Shape{2, 7, 7});
+    auto& layer = model.layer(0);
+    randomize_params(layer, rng);
+    layer.forward(x, y, Mode::Training);
+    for (auto* p : layer.params()) p->grad.set_zero();
+    layer.backward(x, y, dy, &dx);
+
+    // dx = gamma * inv * (dy - mean(dy) - xhat * mean(dy * xhat)), in double
+    // from the float inputs, with the batch's own moments; the mean rounded to
+    // float as the layer keeps it (its rounding, up to 0.004 here, is the
+    // inputs' own precision, not the formula's).
+    std::vector<double> mean, var;
+    naive_moments(x, mean, var);
+    for (auto& m : mean) m = double(float(m));
+    const auto [rows, channels, plane] = layout_of(shape);
+    const double count = double(rows * plane), eps = 1e-3;
+    std::vector<double> want(std::size_t(x.size()));
+    for (Index c = 0; c < channels; ++c) {
+        const auto k = std::size_t(c);
+        const double inv = 1 / std::sqrt(var[k] + eps), gamma = layer.params()[0]->value[c];
+        double sum_dy = 0, sum_dy_xhat = 0;
+        for (Index n = 0; n < rows; ++n)
+            for (Index p = 0; p < plane; ++p) {
+                const Index i = (n * channels + c) * plane + p;
+                sum_dy += dy[i];
+                sum_dy_xhat += dy[i] * (x[i] - mean[k]) * inv;
+            }
+        for (Index n = 0; n < rows; ++n)
+            for (Index p = 0; p < plane; ++p) {
+                const Index i = (n * channels + c) * plane + p;
+                want[std::size_t(i)] =
+                    gamma * inv * (dy[i] - sum_dy / count - (x[i] - mean[k]) * inv * sum_dy_xhat / count);
+            }
+    }
+    check_close(dx, want, 1e-5);
+}
+
 TEST_CASE("BatchNormalization backward agrees with finite differences", "[batch_normalization][gradients]") {
     Rng rng(13);
     for (const Shape& sample : {Shape{3, 4, 5}, Shape{6}}) {

@@ -3,9 +3,10 @@
 // Contract: x is (N, C, P) row-major: N samples of C channels of P values
 // each (P = H*W for NCHW feature maps, 1 for flat features). Channel c's
 // statistics run over its M = N*P values, summed in double in a fixed order:
-// value p of each sample's plane goes to partial sum p % sum_lanes, and the
-// partial sums are added last (a loop the compiler vectorises, where one
-// running sum would be a chain of dependent additions). OpenMP splits the
+// value p of each sample's plane goes to partial sum p % sum_lanes (sample n
+// to n % sum_lanes for flat features), and the partial sums are added last
+// (a loop the compiler vectorises, where one running sum would be a chain of
+// dependent additions). OpenMP splits the
 // channels, so results do not depend on the thread count. Nothing here allocates.
 //   batch_norm_moments        mean[c], variance[c] (biased: divided by M), two passes
 //   batch_norm_forward        y = (x - mean[c]) * (gamma[c] / sqrt(variance[c] + eps)) + beta[c]
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cmath>
+#include <type_traits>
 
 #include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/shape.hpp"
@@ -75,6 +77,20 @@ void add_lanes(Index n, LaneSums& a, F&& f) {
     for (Index k = 0; p < n; ++p, ++k) a.lane[k] += f(p);
 }
 
+// Calls visit(n, start, stride) for runs of channel c's values: the p-th
+// value of a run is at start + p * stride in x. Each sample's plane is a run
+// of stride 1 (a compile-time constant, so that the loops vectorise); flat
+// features (plane 1) are one run over the samples, so that the lanes still
+// get one value each.
+template <class Visit>
+void for_each_channel_run(Index rows, Index channels, Index plane, Index c, Visit&& visit) {
+    if (plane == 1) {
+        visit(rows, c, channels);
+        return;
+    }
+    for (Index n = 0; n < rows; ++n) visit(plane, (n * channels + c) * plane, std::integral_constant<Index, 1>{});
+}
+
 }  // namespace detail
 
 // 1 / sqrt(variance + epsilon), as the CUDA kernels compute it.
@@ -88,18 +104,18 @@ void batch_norm_moments(const T* x, Index rows, Index channels, Index plane, T* 
     const Index count = rows * plane;
     for_each_channel(channels, rows * channels * plane, [&](Index c) {
         detail::LaneSums sum, squares;
-        for (Index n = 0; n < rows; ++n) {
-            const T* xc = x + (n * channels + c) * plane;
-            detail::add_lanes(plane, sum, [xc](Index p) { return double(xc[p]); });
-        }
+        detail::for_each_channel_run(rows, channels, plane, c, [&](Index n, Index start, auto stride) {
+            const T* xc = x + start;
+            detail::add_lanes(n, sum, [xc, stride](Index p) { return double(xc[p * stride]); });
+        });
         const double m = sum.total() / double(count);
-        for (Index n = 0; n < rows; ++n) {
-            const T* xc = x + (n * channels + c) * plane;
-            detail::add_lanes(plane, squares, [xc, m](Index p) {
-                const double d = double(xc[p]) - m;
+        detail::for_each_channel_run(rows, channels, plane, c, [&](Index n, Index start, auto stride) {
+            const T* xc = x + start;
+            detail::add_lanes(n, squares, [xc, stride, m](Index p) {
+                const double d = double(xc[p * stride]) - m;
                 return d * d;
             });
-        }
+        });
         mean[c] = T(m);
         variance[c] = T(squares.total() / double(count));
     });
@@ -129,27 +145,27 @@ void batch_norm_backward(const T* x, const T* dy, Index rows, Index channels, In
         // floats are exact in double, so the difference loses nothing that
         // matters, and the loop has no (x - mean) * inv per value.
         detail::LaneSums lanes_dy, lanes_dy_x;
-        for (Index n = 0; n < rows; ++n) {
-            const Index at = (n * channels + c) * plane;
-            const T *xc = x + at, *dyc = dy + at;
+        detail::for_each_channel_run(rows, channels, plane, c, [&](Index n, Index start, auto stride) {
+            const T *xc = x + start, *dyc = dy + start;
             detail::add_lanes(
-                plane, lanes_dy, [dyc](Index p) { return double(dyc[p]); }, lanes_dy_x,
-                [xc, dyc](Index p) { return double(dyc[p]) * double(xc[p]); });
-        }
+                n, lanes_dy, [dyc, stride](Index p) { return double(dyc[p * stride]); }, lanes_dy_x,
+                [xc, dyc, stride](Index p) { return double(dyc[p * stride]) * double(xc[p * stride]); });
+        });
         const double sum_dy = lanes_dy.total();
         const double sum_dy_xhat = double(inv) * (lanes_dy_x.total() - double(m) * sum_dy);
         if (dbeta) dbeta[c] += T(sum_dy);
         if (dgamma) dgamma[c] += T(sum_dy_xhat);
         if (!dx) return;
         const T s = (gamma ? gamma[c] : T(1)) * inv;
-        // dx = s * (dy - mean_dy - (x - m) * inv * mean_dy_xhat) = s * dy + a * x + b,
-        // with a and b per channel (in double, then rounded once).
+        // dx = s * (dy - mean_dy - (x - m) * inv * mean_dy_xhat) = s * dy + a * (x - m) + b,
+        // with a and b per channel (in double, then rounded once). x stays
+        // centred: a * x + b' would cancel where the mean is large against the spread.
         const double mean_dy = batch_statistics ? sum_dy / count : 0.0;
         const double k = batch_statistics ? double(inv) * sum_dy_xhat / count : 0.0;
-        const T a = T(-double(s) * k), b = T(double(s) * (k * double(m) - mean_dy));
+        const T a = T(-double(s) * k), b = T(-double(s) * mean_dy);
         for (Index n = 0; n < rows; ++n) {
             const Index at = (n * channels + c) * plane;
-            for (Index p = 0; p < plane; ++p) dx[at + p] = s * dy[at + p] + a * x[at + p] + b;
+            for (Index p = 0; p < plane; ++p) dx[at + p] = s * dy[at + p] + a * (x[at + p] - m) + b;
         }
     });
 }
