@@ -91,7 +91,6 @@ inline Result check_layer(
     return res;
 }
 
-// Loss gradient dL/dpred against central differences of compute().
 // Central differences of loss.compute() in each element of pred.
 inline Tensor loss_numeric_gradient(const lamina::Loss<double>& loss, Tensor pred, const Tensor& target) {
     Tensor g(pred.shape());
@@ -107,6 +106,7 @@ inline Tensor loss_numeric_gradient(const lamina::Loss<double>& loss, Tensor pre
     return g;
 }
 
+// Loss gradient dL/dpred against central differences of compute().
 inline double check_loss(const lamina::Loss<double>& loss, const Tensor& pred0, const Tensor& target) {
     Tensor grad(pred0.shape());
     loss.compute(pred0, target, &grad);

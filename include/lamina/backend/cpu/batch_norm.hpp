@@ -6,8 +6,8 @@
 // value p of each sample's plane goes to partial sum p % sum_lanes (sample n
 // to n % sum_lanes for flat features), and the partial sums are added last
 // (a loop the compiler vectorises, where one running sum would be a chain of
-// dependent additions). OpenMP splits the
-// channels, so results do not depend on the thread count. Nothing here allocates.
+// dependent additions). OpenMP splits the channels, so results do not depend
+// on the thread count. Nothing here allocates.
 //   batch_norm_moments        mean[c], variance[c] (biased: divided by M), two passes
 //   batch_norm_forward        y = (x - mean[c]) * (gamma[c] / sqrt(variance[c] + eps)) + beta[c]
 //                             (gamma, beta null: 1, 0)
@@ -28,14 +28,11 @@
 
 namespace lamina::backend {
 
-// f(c) for every channel, split across threads when the whole pass is large enough to pay for them.
+// f(c) for every channel of per_channel values each, split across threads
+// when the whole pass is large enough to pay for them (parallel_blocks).
 template <class F>
-void for_each_channel(Index channels, Index work, F&& f) {
-    if (work < min_parallel) {
-        for (Index c = 0; c < channels; ++c) f(c);
-        return;
-    }
-    parallel_blocks(channels, [&](int, Index begin, Index end) {
+void for_each_channel(Index channels, Index per_channel, F&& f) {
+    parallel_blocks(channels, per_channel, [&](int, Index begin, Index end) {
         for (Index c = begin; c < end; ++c) f(c);
     });
 }
@@ -102,7 +99,7 @@ T batch_norm_inverse_std(T variance, T epsilon) {
 template <class T>
 void batch_norm_moments(const T* x, Index rows, Index channels, Index plane, T* mean, T* variance) {
     const Index count = rows * plane;
-    for_each_channel(channels, rows * channels * plane, [&](Index c) {
+    for_each_channel(channels, rows * plane, [&](Index c) {
         detail::LaneSums sum, squares;
         detail::for_each_channel_run(rows, channels, plane, c, [&](Index n, Index start, auto stride) {
             const T* xc = x + start;
@@ -124,7 +121,7 @@ void batch_norm_moments(const T* x, Index rows, Index channels, Index plane, T* 
 template <class T>
 void batch_norm_forward(const T* x, Index rows, Index channels, Index plane, const T* mean, const T* variance,
                         const T* gamma, const T* beta, T epsilon, T* y) {
-    for_each_channel(channels, rows * channels * plane, [&](Index c) {
+    for_each_channel(channels, rows * plane, [&](Index c) {
         const T s = (gamma ? gamma[c] : T(1)) * batch_norm_inverse_std(variance[c], epsilon);
         const T m = mean[c], b = beta ? beta[c] : T(0);
         for (Index n = 0; n < rows; ++n) {
@@ -139,7 +136,7 @@ void batch_norm_backward(const T* x, const T* dy, Index rows, Index channels, In
                          const T* variance, const T* gamma, T epsilon, bool batch_statistics, T* dgamma, T* dbeta,
                          T* dx) {
     const double count = double(rows * plane);
-    for_each_channel(channels, rows * channels * plane, [&](Index c) {
+    for_each_channel(channels, rows * plane, [&](Index c) {
         const T inv = batch_norm_inverse_std(variance[c], epsilon), m = mean[c];
         // sum dy * xhat = inv * (sum dy * x - mean * sum dy): the products of
         // floats are exact in double, so the difference loses nothing that
