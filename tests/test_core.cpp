@@ -170,3 +170,68 @@ TEST_CASE("Thread count can be set and read", "[core][threads]") {
     REQUIRE_THROWS_AS(set_num_threads(0), ConfigError);
     CHECK(build_info().find("simd") != std::string::npos);
 }
+
+namespace {
+
+// tiny * 0.5, computed at run time: a denormal, or 0 where denormals are flushed.
+float halve_at_run_time(float tiny) {
+    volatile float a = tiny, half = 0.5f;
+    return a * half;
+}
+
+// Whether every thread of a team of `threads` flushes denormals right now.
+bool team_flushes(int threads) {
+    int flushing = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : flushing)
+#endif
+    flushing += denormals_flushed_here() ? 1 : 0;
+#ifndef _OPENMP
+    threads = 1;
+#endif
+    return flushing == threads;
+}
+
+}  // namespace
+
+TEST_CASE("FlushDenormals flushes on the calling thread and the team, and restores both", "[core][denormals]") {
+    const int before = get_num_threads();
+    set_num_threads(2);
+    const float tiny = 2e-38f;  // normal; half of it is not
+    REQUIRE_FALSE(denormals_flushed_here());
+    REQUIRE(halve_at_run_time(tiny) > 0.0f);
+#if defined(__SSE__) || defined(_M_X64)
+    {
+        const FlushDenormals outer;
+        CHECK(denormals_flushed_here());
+        CHECK(halve_at_run_time(tiny) == 0.0f);
+        CHECK(team_flushes(2));
+        {
+            const FlushDenormals inner;
+            CHECK(team_flushes(2));
+        }
+        // The inner one leaves the restoring to the outer one.
+        CHECK(denormals_flushed_here());
+        CHECK(team_flushes(2));
+    }
+    CHECK_FALSE(denormals_flushed_here());
+    CHECK(halve_at_run_time(tiny) > 0.0f);
+    CHECK_FALSE(team_flushes(1));
+    CHECK(team_flushes(2) == false);
+
+    set_flush_denormals(false);
+    {
+        const FlushDenormals off;
+        CHECK_FALSE(denormals_flushed_here());
+        CHECK(halve_at_run_time(tiny) > 0.0f);
+    }
+    set_flush_denormals(true);
+#else
+    {
+        // Without SSE's MXCSR nothing changes.
+        const FlushDenormals none;
+        CHECK_FALSE(denormals_flushed_here());
+    }
+#endif
+    set_num_threads(before);
+}

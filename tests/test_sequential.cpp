@@ -284,6 +284,40 @@ TEST_CASE("Callbacks see every epoch and batch and can stop training or change t
     CHECK(model.learning_rate() == Approx(lr / 4));
 }
 
+TEST_CASE("fit flushes denormals on every thread while it runs and restores the mode after",
+          "[sequential][denormals]") {
+    const int before = get_num_threads();
+    set_num_threads(2);
+    auto data = toy(64, 4);
+    auto model = small_model(4);
+    auto probe = std::make_shared<LambdaCallback>();
+    int batches = 0, flushed = 0;
+    probe->batch_end = [&](long long, const Logs&) {
+        ++batches;
+        int team = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(2) reduction(+ : team)
+#endif
+        team += denormals_flushed_here() ? 1 : 0;
+#ifndef _OPENMP
+        team *= 2;
+#endif
+        if (team == 2) ++flushed;
+    };
+    auto options = quiet(1, 16);
+    options.callbacks = {probe};
+    REQUIRE_FALSE(denormals_flushed_here());
+    model.fit(data.x, data.y, options);
+    CHECK(batches == 4);
+#if defined(__SSE__) || defined(_M_X64)
+    CHECK(flushed == batches);
+#else
+    CHECK(flushed == 0);
+#endif
+    CHECK_FALSE(denormals_flushed_here());
+    set_num_threads(before);
+}
+
 TEST_CASE("String optimizers and losses compile as in Keras", "[sequential]") {
     auto data = toy(64, 5);
     Sequential<float> model;

@@ -1,6 +1,7 @@
 // lamina/lamina.hpp: the umbrella header. Include this and write models.
 #pragma once
 
+#include "lamina/core/denormals.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/initializers.hpp"

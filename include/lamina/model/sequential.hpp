@@ -12,6 +12,8 @@
 //                             They run the inference plan (inference_plan.hpp): a
 //                             BatchNormalization after a Dense or Conv2D without
 //                             activation is folded into that layer's weights.
+// fit, evaluate and predict flush denormal floats to zero while they run
+// (core/denormals.hpp), as TensorFlow does.
 // All arguments are validated before any training: errors are lamina::Error.
 #pragma once
 
@@ -31,6 +33,7 @@
 #include <vector>
 
 #include "lamina/backend/backend.hpp"
+#include "lamina/core/denormals.hpp"
 #include "lamina/core/error.hpp"
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
@@ -182,6 +185,7 @@ public:
         require_compiled("fit");
         check_fit_options(options);
         check_data("fit", x, y);
+        const FlushDenormals flush;
 
         // Keras takes the validation split from the end, before shuffling.
         Index n_train = x.rows();
@@ -290,6 +294,7 @@ public:
             throw ConfigError(ErrorId::config_argument,
                               "evaluate: batch_size must be >= 1, got " + std::to_string(batch_size));
         check_data("evaluate", x, y.get());
+        const FlushDenormals flush;
         return evaluate_impl(x, y.get(), batch_size);
     }
 
@@ -300,6 +305,7 @@ public:
                               "predict: batch_size must be >= 1, got " + std::to_string(batch_size));
         build_once(x, "predict");
         check_input("predict", x);
+        const FlushDenormals flush;
         HostTensor out(output_shape().with_batch(x.rows()));
         const auto plan = plan_.get(layers_);
         std::vector<TensorType> acts;
