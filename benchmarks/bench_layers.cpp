@@ -244,8 +244,8 @@ void BM_loss(benchmark::State& state, const LossCase& c, Index batch) {
     Rng rng(1);
     Tensor<float> pred(Shape{batch, classes}), grad(Shape{batch, classes});
     for (auto& v : pred) v = float(rng.uniform(-3, 3));
-    if (c.pred == Pred::Softmax) Backend<Cpu>::activation_forward(ActivationKind::Softmax, pred.view());
-    if (c.pred == Pred::Sigmoid) Backend<Cpu>::activation_forward(ActivationKind::Sigmoid, pred.view());
+    if (c.pred == Pred::Softmax) Backend<Cpu>::activation_forward(ActivationKind::Softmax, pred.cview(), pred.view());
+    if (c.pred == Pred::Sigmoid) Backend<Cpu>::activation_forward(ActivationKind::Sigmoid, pred.cview(), pred.view());
     Tensor<float> target(c.target == Target::ClassIds ? Shape{batch} : Shape{batch, classes}, 0.0f);
     for (Index r = 0; r < batch; ++r) {
         const auto label = Index(rng.next_u64() % classes);

@@ -98,9 +98,9 @@ struct Backend<Fake> {
         Cpu_::accumulate_column_sums(cpu(dz), cpu(db));
     }
     template <class T>
-    static void activation_forward(ActivationKind kind, View<T> y) {
+    static void activation_forward(ActivationKind kind, ConstView<T> x, View<T> y) {
         count("activation_forward");
-        Cpu_::activation_forward(kind, cpu(y));
+        Cpu_::activation_forward(kind, cpu(x), cpu(y));
     }
     template <class T>
     static void activation_backward(ActivationKind kind, ConstView<T> y, ConstView<T> dy, View<T> dz) {

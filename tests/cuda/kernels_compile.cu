@@ -18,12 +18,13 @@ __global__ void elementwise(float* y, const float* dy, float* dz, const float* b
     if (i >= rows * cols) return;
     ck::add_bias_at(i, y, b, cols);
     ck::activation_at(lamina::ActivationKind::Sigmoid, i, y);
+    ck::activation_at(lamina::ActivationKind::ReLU, i, dy, y);
     ck::activation_backward_at(lamina::ActivationKind::Tanh, i, y, dy, dz);
     ck::multiply_at(i, y, dy, dz);
     ck::gather_at(i, y, cols, order, dz);
     if (i < cols) ck::column_sum_at(i, dz, rows, cols, dz);
     if (i < rows) {
-        ck::softmax_row(i, y, cols);
+        ck::softmax_row(i, dy, y, cols);
         ck::softmax_backward_row(i, y, dy, dz, cols);
     }
     ck::dropout_mask_at(i, 42u, 1u << 30, 1.5f, dz);

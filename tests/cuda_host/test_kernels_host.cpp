@@ -12,6 +12,7 @@
 #include <lamina/backend/cuda/sum_kernels.hpp>
 #include <lamina/lamina.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -67,12 +68,34 @@ TEST_CASE("CUDA element-wise kernels, run per index on the CPU, match Backend<Cp
         for (auto kind : {ActivationKind::Linear, ActivationKind::ReLU, ActivationKind::Sigmoid, ActivationKind::Tanh,
                           ActivationKind::Softmax}) {
             CAPTURE(to_string(kind));
-            auto y_want = x, y_got = x;
-            Backend<Cpu>::activation_forward(kind, y_want.view());
+            // Out of place against the naive formulas, then in place (x is y) against that.
+            Tensor<float> y_want(x.shape()), y_got(x.shape(), -7.0f), y_inplace = x;
+            Backend<Cpu>::activation_forward(kind, x.view(), y_want.view());
+            for (Index r = 0; r < rows; ++r) {
+                double m = -1e300, sum = 0;
+                for (Index c = 0; c < cols; ++c) m = std::max(m, double(x(r, c)));
+                for (Index c = 0; c < cols; ++c) sum += std::exp(double(x(r, c)) - m);
+                for (Index c = 0; c < cols; ++c) {
+                    const double v = x(r, c);
+                    double want = v;
+                    if (kind == ActivationKind::ReLU) want = std::max(v, 0.0);
+                    if (kind == ActivationKind::Sigmoid) want = 1 / (1 + std::exp(-v));
+                    if (kind == ActivationKind::Tanh) want = std::tanh(v);
+                    if (kind == ActivationKind::Softmax) want = std::exp(v - m) / sum;
+                    CHECK(double(y_want(r, c)) == Approx(want).margin(1e-6));
+                }
+            }
             if (kind == ActivationKind::Softmax)
-                for_each_index(rows, [&](Index r) { ck::softmax_row(r, y_got.data(), cols); });
-            else for_each_index(y_got.size(), [&](Index i) { ck::activation_at(kind, i, y_got.data()); });
+                for_each_index(rows, [&](Index r) { ck::softmax_row(r, x.data(), y_got.data(), cols); });
+            else for_each_index(y_got.size(), [&](Index i) { ck::activation_at(kind, i, x.data(), y_got.data()); });
             check_close(y_got, y_want);
+            if (kind == ActivationKind::Softmax)
+                for_each_index(rows, [&](Index r) { ck::softmax_row(r, y_inplace.data(), y_inplace.data(), cols); });
+            else for_each_index(y_inplace.size(), [&](Index i) { ck::activation_at(kind, i, y_inplace.data()); });
+            check_close(y_inplace, y_want);
+            auto cpu_inplace = x;
+            Backend<Cpu>::activation_forward(kind, cpu_inplace.cview(), cpu_inplace.view());
+            check_close(cpu_inplace, y_want);
 
             const auto dy = random_tensor(rows, cols, rng);
             Tensor<float> dz_want(x.shape()), dz_got(x.shape());

@@ -297,7 +297,7 @@ TEST_CASE("CUDA probability cross-entropy kernels, run per row on the CPU, match
         // Softmax outputs, some saturated (classes clipped at eps or 1 - eps),
         // and unnormalised scores with an all-zero first row.
         auto probs = random_tensor(Shape{rows, cols}, rng, -20, 20);
-        Backend<Cpu>::activation_forward(ActivationKind::Softmax, probs.view());
+        Backend<Cpu>::activation_forward(ActivationKind::Softmax, probs.cview(), probs.view());
         auto scores = random_tensor(Shape{rows, cols}, rng, 0, 2);
         if (rows > 1)
             for (Index k = 0; k < cols; ++k) scores[k] = 0.0f;

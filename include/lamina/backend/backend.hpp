@@ -15,7 +15,7 @@
 //                fit's data set and each epoch's order), gather_rows(staged
 //                rows by staged index -> device batch), copy(src, dst)
 //   dense        gemm, add_bias_rows, accumulate_column_sums,
-//                activation_forward, activation_backward
+//                activation_forward (x to y, or in place), activation_backward
 //   conv2d       Conv2DWorkspace<T>, conv2d_reserve, conv2d_forward, conv2d_backward
 //   pooling      pool2d_forward, pool2d_backward,
 //                global_average_pool_forward, global_average_pool_backward

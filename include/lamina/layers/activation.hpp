@@ -30,8 +30,10 @@ public:
         return this->finish_build(input, input);
     }
     void infer(const TensorType& x, TensorType& y) const override {
-        y = x;
-        Backend<Device>::activation_forward(kind_, y.view());
+        // Straight from x: a copy first and then an in-place pass would move
+        // every value twice.
+        y.resize(x.shape());
+        Backend<Device>::activation_forward(kind_, x.view(), y.view());
     }
     void backward(const TensorType&, const TensorType& y, const TensorType& dy, TensorType* dx) override {
         if (!dx) return;

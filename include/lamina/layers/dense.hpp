@@ -63,7 +63,7 @@ public:
         const Index batch = x.rows(), in = this->input_shape()[0];
         Backend<Device>::gemm(false, false, batch, units_, in, T(1), x.data(), kernel_.value.data(), T(0), y.data());
         if (use_bias_) Backend<Device>::add_bias_rows(y.view(), bias_.value.view());
-        Backend<Device>::activation_forward(activation_, y.view());
+        Backend<Device>::activation_forward(activation_, y.cview(), y.view());
     }
 
     void backward(const TensorType& x, const TensorType& y, const TensorType& dy, TensorType* dx) override {

@@ -16,7 +16,7 @@ template <class T>
 Tensor<T> softmax(const Tensor<T>& logits) {
     Tensor<T> p = logits;
     p.reshape(Shape{logits.rows(), logits.cols()});
-    Backend<Cpu>::activation_forward(ActivationKind::Softmax, p.view());
+    Backend<Cpu>::activation_forward(ActivationKind::Softmax, p.cview(), p.view());
     p.reshape(logits.shape());
     return p;
 }

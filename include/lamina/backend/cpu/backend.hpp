@@ -94,8 +94,8 @@ struct Backend<Cpu> {
         backend::accumulate_column_sums(Cpu{}, dz, db);
     }
     template <class T>
-    static void activation_forward(ActivationKind kind, View<T> y) {
-        backend::activation_forward(Cpu{}, kind, y);
+    static void activation_forward(ActivationKind kind, ConstView<T> x, View<T> y) {
+        backend::activation_forward(Cpu{}, kind, x, y);
     }
     template <class T>
     static void activation_backward(ActivationKind kind, ConstView<T> y, ConstView<T> dy, View<T> dz) {

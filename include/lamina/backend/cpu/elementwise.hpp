@@ -30,20 +30,28 @@ void accumulate_column_sums(Cpu, TensorView<const T> dz, TensorView<T> db) {
     db.array().matrix().transpose() += dz.matrix().colwise().sum();
 }
 
-// In-place y = act(y) on n contiguous values, for the element-wise kinds
-// (every kind but Softmax, which needs whole rows). Layers with a spatial
+// y = act(x) on n contiguous values, for the element-wise kinds (every kind
+// but Softmax, which needs whole rows); x may be y. Layers with a spatial
 // output (Conv2D) call it on the spans they own inside their threads.
 template <class T>
-void activate_span(ActivationKind kind, T* y, Index n) {
-    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> a(y, n);
+void activate_span(ActivationKind kind, const T* x, T* y, Index n) {
+    Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> a(x, n);
+    Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>> out(y, n);
     switch (kind) {
-        case ActivationKind::Linear: return;
-        case ActivationKind::ReLU: a = a.max(T(0)); return;
-        case ActivationKind::Sigmoid: a = T(1) / (T(1) + (-a).exp()); return;
-        case ActivationKind::Tanh: a = a.tanh(); return;
+        case ActivationKind::Linear:
+            if (x != y) out = a;
+            return;
+        case ActivationKind::ReLU: out = a.max(T(0)); return;
+        case ActivationKind::Sigmoid: out = T(1) / (T(1) + (-a).exp()); return;
+        case ActivationKind::Tanh: out = a.tanh(); return;
         case ActivationKind::Softmax: break;
     }
     throw ConfigError(ErrorId::config_argument, "activate_span: softmax is not element-wise");
+}
+
+template <class T>
+void activate_span(ActivationKind kind, T* y, Index n) {
+    activate_span(kind, static_cast<const T*>(y), y, n);
 }
 
 // dz = dy * act'(from y) on n contiguous values; element-wise kinds only.
@@ -61,19 +69,23 @@ void activation_backward_span(ActivationKind kind, const T* y, const T* dy, T* d
     throw ConfigError(ErrorId::config_argument, "activation_backward_span: softmax is not element-wise");
 }
 
-// In-place y = act(y); softmax normalises each row. The element-wise kinds
-// split large tensors across threads (each value's result is the same).
+// y = act(x), x and y of one shape, or one tensor (in place); softmax
+// normalises each row. The element-wise kinds split large tensors across
+// threads (each value's result is the same).
 template <class T>
-void activation_forward(Cpu, ActivationKind kind, TensorView<T> y) {
+void activation_forward(Cpu, ActivationKind kind, TensorView<const T> x, TensorView<T> y) {
     if (kind != ActivationKind::Softmax) {
-        T* data = y.data();
-        parallel_ranges(y.size(), [&](Index begin, Index end) { activate_span(kind, data + begin, end - begin); });
+        const T* in = x.data();
+        T* out = y.data();
+        parallel_ranges(y.size(),
+                        [&](Index begin, Index end) { activate_span(kind, in + begin, out + begin, end - begin); });
         return;
     }
+    const auto xm = x.matrix();
     auto m = y.matrix();
     for (Index r = 0; r < m.rows(); ++r) {
         auto row = m.row(r).array();
-        row = (row - row.maxCoeff()).exp();  // shift by the max: exp never overflows
+        row = (xm.row(r).array() - xm.row(r).maxCoeff()).exp();  // shift by the max: exp never overflows
         row /= row.sum();
     }
 }

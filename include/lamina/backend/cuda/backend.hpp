@@ -163,14 +163,16 @@ struct Backend<Cuda> {
                      [=] __device__(Index c) { cuda_kernels::column_sum_at(c, d, rows, cols, out); });
     }
     template <class T>
-    static void activation_forward(ActivationKind kind, View<T> y) {
+    static void activation_forward(ActivationKind kind, ConstView<T> x, View<T> y) {
+        const T* xp = x.data();
         T* yp = y.data();
         const Index cols = y.cols();
-        if (kind == ActivationKind::Linear) return;
+        if (kind == ActivationKind::Linear && xp == yp) return;
         if (kind == ActivationKind::Softmax)
-            cuda::launch("softmax", y.rows(), [=] __device__(Index r) { cuda_kernels::softmax_row(r, yp, cols); });
+            cuda::launch("softmax", y.rows(), [=] __device__(Index r) { cuda_kernels::softmax_row(r, xp, yp, cols); });
         else
-            cuda::launch("activation", y.size(), [=] __device__(Index i) { cuda_kernels::activation_at(kind, i, yp); });
+            cuda::launch("activation", y.size(),
+                         [=] __device__(Index i) { cuda_kernels::activation_at(kind, i, xp, yp); });
     }
     template <class T>
     static void activation_backward(ActivationKind kind, ConstView<T> y, ConstView<T> dy, View<T> dz) {

@@ -31,16 +31,21 @@ LAMINA_HOST_DEVICE void column_sum_at(Index c, const T* dz, Index rows, Index co
     db[c] += sum;
 }
 
-// y[i] = act(y[i]) for the element-wise kinds.
+// y[i] = act(x[i]) for the element-wise kinds; x may be y.
 template <class T>
-LAMINA_HOST_DEVICE void activation_at(ActivationKind kind, Index i, T* y) {
-    const T v = y[i];
+LAMINA_HOST_DEVICE void activation_at(ActivationKind kind, Index i, const T* x, T* y) {
+    const T v = x[i];
     switch (kind) {
         case ActivationKind::ReLU: y[i] = v > T(0) ? v : T(0); return;
         case ActivationKind::Sigmoid: y[i] = T(1) / (T(1) + std::exp(-v)); return;
         case ActivationKind::Tanh: y[i] = std::tanh(v); return;
-        default: return;  // Linear; Softmax is per row
+        default: y[i] = v; return;  // Linear; Softmax is per row
     }
+}
+
+template <class T>
+LAMINA_HOST_DEVICE void activation_at(ActivationKind kind, Index i, T* y) {
+    activation_at(kind, i, static_cast<const T*>(y), y);
 }
 
 // dz[i] = dy[i] * act'(from y[i]) for the element-wise kinds.
@@ -55,15 +60,17 @@ LAMINA_HOST_DEVICE void activation_backward_at(ActivationKind kind, Index i, con
     }
 }
 
-// Row r of y = softmax(row r of y), shifted by the row's max.
+// Row r of y = softmax(row r of x), shifted by the row's max; x may be y
+// (each value is read before it is written).
 template <class T>
-LAMINA_HOST_DEVICE void softmax_row(Index r, T* y, Index cols) {
+LAMINA_HOST_DEVICE void softmax_row(Index r, const T* x, T* y, Index cols) {
+    const T* in = x + r * cols;
     T* row = y + r * cols;
-    T m = row[0];
-    for (Index k = 1; k < cols; ++k) m = row[k] > m ? row[k] : m;
+    T m = in[0];
+    for (Index k = 1; k < cols; ++k) m = in[k] > m ? in[k] : m;
     T sum = T(0);
     for (Index k = 0; k < cols; ++k) {
-        row[k] = std::exp(row[k] - m);
+        row[k] = std::exp(in[k] - m);
         sum += row[k];
     }
     for (Index k = 0; k < cols; ++k) row[k] /= sum;
