@@ -119,6 +119,84 @@ TEST_CASE("Conv2D forward equals the naive convolution", "[conv2d]") {
                             }
 }
 
+namespace {
+// A first layer's output, dL/dW and dL/db (its backward asked for no dx,
+// a path the finite-difference checks never take) against their
+// definitions, dz = dy * act'(from y), for one input channel as in MNIST.
+template <class T>
+void check_first_layer_gradients(ActivationKind act, bool same, bool bias, Index batch, Index width, double tol) {
+    CAPTURE(to_string(act), same, bias, batch, width, sizeof(T));
+    Rng rng(31);
+    auto layer = Conv2D(3, 3, 1, same ? Padding::Same : Padding::Valid, act, bias, Initializer::GlorotUniform,
+                        Initializer::GlorotUniform)
+                     .make<T, Cpu>();
+    const Shape sample{1, 7, width};
+    layer->build(sample, rng);
+    const auto xd = random_tensor(sample.with_batch(batch), rng);
+    const Tensor<T> x = xd.template cast<T>();
+    Tensor<T> y(layer->output_shape().with_batch(batch));
+    layer->reserve(batch);
+    layer->forward(x, y, Mode::Training);
+    const Tensor<T> dy = random_tensor(y.shape(), rng).template cast<T>();
+
+    // Forward against the naive convolution, at T's precision.
+    const Tensor<double> w = layer->params()[0]->value.template cast<double>();
+    Tensor<double> b;
+    if (bias) b = layer->params()[1]->value.template cast<double>();
+    const Tensor<double> want_y = naive_conv(x.template cast<double>(), w, bias ? &b : nullptr, 1, same, false);
+    for (Index k = 0; k < y.size(); ++k) {
+        double v = want_y[k];
+        if (act == ActivationKind::ReLU) v = std::max(v, 0.0);
+        if (act == ActivationKind::Sigmoid) v = 1 / (1 + std::exp(-v));
+        if (act == ActivationKind::Tanh) v = std::tanh(v);
+        REQUIRE(std::abs(double(y[k]) - v) <= tol);
+    }
+
+    for (auto* p : layer->params()) p->grad.set_zero();
+    layer->backward(x, y, dy, nullptr);
+    const Index oh = y.shape()[2], ow = y.shape()[3], pt = same ? 1 : 0, pl = same ? 1 : 0;
+    std::vector<double> dw(3 * 9, 0.0), db(3, 0.0);
+    for (Index n = 0; n < batch; ++n)
+        for (Index f = 0; f < 3; ++f)
+            for (Index oy = 0; oy < oh; ++oy)
+                for (Index ox = 0; ox < ow; ++ox) {
+                    const Index at = ((n * 3 + f) * oh + oy) * ow + ox;
+                    const double yv = y[at], d = dy[at];
+                    double dz = d;
+                    if (act == ActivationKind::ReLU) dz = yv > 0 ? d : 0;
+                    if (act == ActivationKind::Sigmoid) dz = d * yv * (1 - yv);
+                    if (act == ActivationKind::Tanh) dz = d * (1 - yv * yv);
+                    db[std::size_t(f)] += dz;
+                    for (Index i = 0; i < 3; ++i)
+                        for (Index j = 0; j < 3; ++j) {
+                            const Index iy = oy - pt + i, ix = ox - pl + j;
+                            if (iy < 0 || iy >= 7 || ix < 0 || ix >= width) continue;
+                            dw[std::size_t(f * 9 + i * 3 + j)] += dz * double(x[(n * 7 + iy) * width + ix]);
+                        }
+                }
+    const auto& dkernel = layer->params()[0]->grad;
+    for (Index k = 0; k < dkernel.size(); ++k) CHECK(std::abs(double(dkernel[k]) - dw[std::size_t(k)]) <= tol);
+    if (bias) {
+        const auto& dbias = layer->params()[1]->grad;
+        for (Index k = 0; k < 3; ++k) CHECK(std::abs(double(dbias[k]) - db[std::size_t(k)]) <= tol);
+    }
+}
+}  // namespace
+
+TEST_CASE("A first Conv2D layer (no dx): output, dW and db equal their definitions", "[conv2d]") {
+    for (ActivationKind act :
+         {ActivationKind::Linear, ActivationKind::ReLU, ActivationKind::Sigmoid, ActivationKind::Tanh})
+        for (bool same : {false, true})
+            for (bool bias : {true, false})
+                for (Index batch : {1, 5})
+                    // Rows shorter than, as long as and longer than a SIMD
+                    // vector of floats or doubles, odd and even.
+                    for (Index width : {3, 8, 16, 18, 33}) {
+                        check_first_layer_gradients<double>(act, same, bias, batch, width, 1e-12);
+                        check_first_layer_gradients<float>(act, same, bias, batch, width, 2e-5);
+                    }
+}
+
 TEST_CASE("Conv2D gradients match finite differences", "[gradient][conv2d]") {
     Rng rng(22);
     for (Index stride : {1, 2})
