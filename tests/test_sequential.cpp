@@ -284,7 +284,7 @@ TEST_CASE("Callbacks see every epoch and batch and can stop training or change t
     CHECK(model.learning_rate() == Approx(lr / 4));
 }
 
-TEST_CASE("fit flushes denormals on every thread while it runs and restores the mode after",
+TEST_CASE("fit flushes denormals on its thread and in its parallel regions, and restores the mode after",
           "[sequential][denormals]") {
     const int before = get_num_threads();
     set_num_threads(2);
@@ -294,15 +294,12 @@ TEST_CASE("fit flushes denormals on every thread while it runs and restores the 
     int batches = 0, flushed = 0;
     probe->batch_end = [&](long long, const Logs&) {
         ++batches;
-        int team = 0;
-#ifdef _OPENMP
-#pragma omp parallel num_threads(2) reduction(+ : team)
-#endif
-        team += denormals_flushed_here() ? 1 : 0;
-#ifndef _OPENMP
-        team *= 2;
-#endif
-        if (team == 2) ++flushed;
+        int ran[2] = {0, 0}, team[2] = {0, 0};
+        backend::parallel_blocks(2, [&](int t, Index, Index) {
+            ran[t] = 1;
+            team[t] = denormals_flushed_here() ? 1 : 0;
+        });
+        if (denormals_flushed_here() && team[0] == ran[0] && team[1] == ran[1]) ++flushed;
     };
     auto options = quiet(1, 16);
     options.callbacks = {probe};

@@ -1,21 +1,26 @@
 // lamina/core/denormals.hpp: denormal floats flushed to zero while lamina computes.
 //
-// Contract: while a FlushDenormals object lives, the thread that made it and
-// the threads of lamina's OpenMP team treat denormal inputs as zero and round
-// denormal results to zero (x86's MXCSR FTZ and DAZ bits; on other CPUs it
-// changes nothing). Its destructor gives each of those threads back the mode
-// it had, exceptions included; nested objects leave the outermost one to
-// restore. Sequential's fit, evaluate and predict each hold one, as
-// TensorFlow (and so Keras) runs its kernels with denormals flushed.
-// set_flush_denormals(false) turns it off for the whole program, for a user
-// who needs gradual underflow.
+// Contract: while a FlushDenormals object lives, the thread that made it
+// treats denormal inputs as zero and rounds denormal results to zero (x86's
+// MXCSR FTZ and DAZ bits; on other CPUs it changes nothing); its destructor
+// gives the thread back the mode it had, exceptions included, and nested
+// objects leave the outermost one to restore. Every parallel region of
+// lamina's CPU backend (backend/cpu/parallel.hpp, gemm.hpp) runs its worker
+// threads in the mode of the thread that opened it (FollowDenormalMode), so
+// the whole computation flushes or none of it does, and results depend on
+// the thread count only. Sequential's fit, evaluate and predict each hold a
+// FlushDenormals, as TensorFlow (and so Keras) runs its kernels with
+// denormals flushed. set_flush_denormals(false) turns that off for the whole
+// program, for a user who needs gradual underflow.
 //
 // Why: values below 1.2e-38 cost one to two orders of magnitude more cycles
-// per operation on x86. Training makes them as a matter of course: Adam's
-// first moment of a weight whose gradient is almost always zero (an MNIST
-// border pixel's) shrinks by beta_1 each step, through the denormal range,
-// and made the Keras MLP's epochs about a third slower from the second epoch
-// on (docs/performance.md). Flushing changes only numbers that small.
+// per operation on x86, and training makes them as a matter of course:
+// Adam's first moment of a weight whose gradient is almost always zero (an
+// MNIST border pixel's) shrinks by beta_1 each step, through the whole
+// denormal range (docs/performance.md). Flushing changes only numbers that
+// small. The workers follow per region, rather than being set once for the
+// team, because setting a team costs two parallel regions per call: more
+// than a batch-1 predict of a small MLP takes.
 #pragma once
 
 #include <atomic>
@@ -25,10 +30,6 @@
 #define LAMINA_HAS_MXCSR 1
 #else
 #define LAMINA_HAS_MXCSR 0
-#endif
-
-#ifdef _OPENMP
-#include <omp.h>
 #endif
 
 namespace lamina {
@@ -45,6 +46,15 @@ inline std::atomic<bool>& flush_denormals_flag() {
 constexpr unsigned mxcsr_flush_bits = 0x8000u | 0x0040u;
 #endif
 
+// The calling thread's flush bits (0 where there are none).
+inline unsigned denormal_mode() {
+#if LAMINA_HAS_MXCSR
+    return _mm_getcsr() & mxcsr_flush_bits;
+#else
+    return 0;
+#endif
+}
+
 // This thread's mode before its outermost FlushDenormals, and how deep it is.
 struct DenormalModeState {
     unsigned saved = 0;
@@ -56,38 +66,33 @@ inline DenormalModeState& denormal_mode_state() {
     return state;
 }
 
-inline void enter_flush_denormals() {
+// Inside a parallel region: this thread takes `mode` (the opening thread's
+// denormal_mode()) and gets its own back at the end of the region.
+class FollowDenormalMode {
+public:
+    explicit FollowDenormalMode(unsigned mode) {
 #if LAMINA_HAS_MXCSR
-    DenormalModeState& s = denormal_mode_state();
-    if (s.depth++ > 0) return;
-    s.saved = _mm_getcsr();
-    _mm_setcsr(s.saved | mxcsr_flush_bits);
+        saved_ = _mm_getcsr();
+        if ((saved_ & mxcsr_flush_bits) != mode) _mm_setcsr((saved_ & ~mxcsr_flush_bits) | mode);
+        else changed_ = false;
+#else
+        (void)mode;
+        (void)saved_;
+        (void)changed_;
 #endif
-}
-
-inline void leave_flush_denormals() {
-#if LAMINA_HAS_MXCSR
-    DenormalModeState& s = denormal_mode_state();
-    // A thread the entering team did not include has nothing to give back.
-    if (s.depth == 0 || --s.depth > 0) return;
-    _mm_setcsr(s.saved);
-#endif
-}
-
-// f() on the calling thread and on every thread of the team that lamina's
-// parallel loops use: OpenMP keeps its worker threads, and their modes,
-// from one parallel region to the next.
-template <class F>
-void on_every_team_thread(F&& f) {
-#ifdef _OPENMP
-    if (!omp_in_parallel() && omp_get_max_threads() > 1) {
-#pragma omp parallel num_threads(omp_get_max_threads())
-        f();
-        return;
     }
+    ~FollowDenormalMode() {
+#if LAMINA_HAS_MXCSR
+        if (changed_) _mm_setcsr(saved_);
 #endif
-    f();
-}
+    }
+    FollowDenormalMode(const FollowDenormalMode&) = delete;
+    FollowDenormalMode& operator=(const FollowDenormalMode&) = delete;
+
+private:
+    unsigned saved_ = 0;
+    bool changed_ = true;
+};
 
 }  // namespace detail
 
@@ -97,7 +102,7 @@ inline bool flush_denormals() { return detail::flush_denormals_flag().load(); }
 // Whether denormal results are flushed to zero on the calling thread now.
 inline bool denormals_flushed_here() {
 #if LAMINA_HAS_MXCSR
-    return (_mm_getcsr() & detail::mxcsr_flush_bits) == detail::mxcsr_flush_bits;
+    return detail::denormal_mode() == detail::mxcsr_flush_bits;
 #else
     return false;
 #endif
@@ -105,17 +110,30 @@ inline bool denormals_flushed_here() {
 
 class FlushDenormals {
 public:
-    FlushDenormals() : active_(LAMINA_HAS_MXCSR && flush_denormals()) {
-        if (active_) detail::on_every_team_thread(detail::enter_flush_denormals);
+    FlushDenormals() {
+#if LAMINA_HAS_MXCSR
+        if (!flush_denormals()) return;
+        active_ = true;
+        detail::DenormalModeState& s = detail::denormal_mode_state();
+        if (s.depth++ > 0) return;
+        s.saved = _mm_getcsr();
+        _mm_setcsr(s.saved | detail::mxcsr_flush_bits);
+#else
+        (void)active_;
+#endif
     }
     ~FlushDenormals() {
-        if (active_) detail::on_every_team_thread(detail::leave_flush_denormals);
+#if LAMINA_HAS_MXCSR
+        if (!active_) return;
+        detail::DenormalModeState& s = detail::denormal_mode_state();
+        if (--s.depth == 0) _mm_setcsr(s.saved);
+#endif
     }
     FlushDenormals(const FlushDenormals&) = delete;
     FlushDenormals& operator=(const FlushDenormals&) = delete;
 
 private:
-    bool active_;
+    bool active_ = false;
 };
 
 }  // namespace lamina

@@ -24,6 +24,7 @@
 #include "lamina/core/eigen.hpp"
 
 #include "lamina/backend/cpu/scratch.hpp"
+#include "lamina/core/denormals.hpp"
 #include "lamina/core/device.hpp"
 #include "lamina/core/shape.hpp"
 
@@ -95,10 +96,12 @@ void gemm_colmajor(Index rows, Index cols, Index depth, T alpha, const T* lhs, I
     const bool split_rows = rows >= cols;
     const Index extent = split_rows ? rows : cols;
     const Index slice = (extent / threads + 15) / 16 * 16;
+    const unsigned mode = lamina::detail::denormal_mode();  // the workers follow the caller (core/denormals.hpp)
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(threads) schedule(static, 1)
 #endif
     for (int t = 0; t < threads; ++t) {
+        const lamina::detail::FollowDenormalMode follow(mode);
         const Index begin = std::min(extent, Index(t) * slice);
         const Index len = t + 1 == threads ? extent - begin : std::min(slice, extent - begin);
         if (len <= 0) continue;

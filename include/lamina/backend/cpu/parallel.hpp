@@ -3,12 +3,14 @@
 // Contract: parallel_ranges(n, f) calls f(begin, end) on disjoint ranges that
 // cover [0, n). Below `min_parallel` elements one thread does it all, since
 // waking a team costs more than the work. Ranges are fixed by n and the
-// thread count alone, so results are deterministic.
+// thread count alone, so results are deterministic. The worker threads of
+// every region take the calling thread's denormal mode (core/denormals.hpp).
 #pragma once
 
 #include <algorithm>
 #include <utility>
 
+#include "lamina/core/denormals.hpp"
 #include "lamina/core/shape.hpp"
 
 #ifdef _OPENMP
@@ -24,8 +26,10 @@ void parallel_ranges(Index n, F&& f) {
 #ifdef _OPENMP
     const int threads = omp_get_max_threads();
     if (n >= min_parallel && threads > 1 && !omp_in_parallel()) {
+        const unsigned mode = lamina::detail::denormal_mode();
 #pragma omp parallel num_threads(threads)
         {
+            const lamina::detail::FollowDenormalMode follow(mode);
             const Index t = omp_get_thread_num(), nt = omp_get_num_threads();
             // Chunk edges on multiples of 16 floats: whole cache lines per thread.
             const Index per = ((n + nt - 1) / nt + 15) / 16 * 16;
@@ -57,8 +61,10 @@ void parallel_blocks(Index n, F&& f) {
 #ifdef _OPENMP
     const int threads = team_size();
     if (threads > 1 && n > 1) {
+        const unsigned mode = lamina::detail::denormal_mode();
 #pragma omp parallel num_threads(threads)
         {
+            const lamina::detail::FollowDenormalMode follow(mode);
             const Index t = omp_get_thread_num(), nt = omp_get_num_threads();
             f(int(t), n * t / nt, n * (t + 1) / nt);
         }
