@@ -5,6 +5,7 @@
     cmake -S . -B build && cmake --build build -j2 --target bench_workloads
     /usr/bin/python3 benchmarks/compare_pytorch.py [--workloads W1,W2,W3] [--runs 3] [--epochs N]
                      [--torch-threads 1,2] [--openblas-threads 1,2] [--coretype found,unset]
+                     [--flush-denormal off,on]
                      [--search-epochs 3] [--lamina-threads 2] [--json FILE]
 
 Workloads (each framework trains the same network, with Keras's initializers
@@ -18,14 +19,18 @@ After training, each times inference: batch 1 (one call per test image,
 median latency over --latency-images calls) and batch 1000 (images/s).
 
 1. Search. A PyTorch configuration is (torch threads, OpenBLAS threads,
-   OPENBLAS_CORETYPE): torch.set_num_threads(t), OPENBLAS_NUM_THREADS=b, and
-   OPENBLAS_CORETYPE as found in this environment ("found") or removed
-   ("unset": OpenBLAS picks its kernels for this CPU; a value such as Haswell
-   forces those kernels, AVX2 ones on an AVX-512 machine). Any other
-   --coretype value is set as given. The grid is every combination of
-   --torch-threads x --openblas-threads x --coretype (default: all of
-   {1, 2} x {1, 2} x {found, unset}; found and unset are one point when the
-   environment has no OPENBLAS_CORETYPE). Each point trains each workload for
+   OPENBLAS_CORETYPE, denormals): torch.set_num_threads(t),
+   OPENBLAS_NUM_THREADS=b, OPENBLAS_CORETYPE as found in this environment
+   ("found") or removed ("unset": OpenBLAS picks its kernels for this CPU; a
+   value such as Haswell forces those kernels, AVX2 ones on an AVX-512
+   machine; any other --coretype value is set as given), and
+   torch.set_flush_denormal(False or True) (lamina flushes denormal floats to
+   zero in fit, evaluate and predict, and Adam's moments of rarely-trained
+   weights decay into that range: PyTorch's own switch belongs in its best
+   setting). The grid is every combination of --torch-threads x
+   --openblas-threads x --coretype x --flush-denormal (default: all of
+   {1, 2} x {1, 2} x {found, unset} x {off, on}; found and unset are one
+   point when the environment has no OPENBLAS_CORETYPE). Each point trains each workload for
    --search-epochs epochs in its own process (training only); the point with
    the fastest steady epoch is that workload's winner. The script prints every
    point's time and the winner, with the BLAS library and OpenBLAS kernels
@@ -55,7 +60,8 @@ median latency over --latency-images calls) and batch 1000 (images/s).
 Every PyTorch process runs with OMP_WAIT_POLICY=PASSIVE: with libgomp's
 default (spin, then sleep) PyTorch's epochs were 3-5x slower on this shared
 2-core VM (docs/performance.md, "Machine and build"), so passive waiting is
-fixed rather than searched, which keeps the grid at 8 points. Data is read
+fixed rather than searched, which keeps the grid at 16 points (8 where the
+environment has no OPENBLAS_CORETYPE). Data is read
 with the standard library (gzip + struct).
 """
 import argparse
@@ -139,6 +145,7 @@ def blas_in_process():
 def torch_worker(args):
     import torch
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(args.flush_denormal_worker)
     torch.manual_seed(args.seed)
     load = lambda f: read_idx(os.path.join(args.data, f))
     x = load("train-images-idx3-ubyte.gz").float().div_(255).reshape(-1, 1, 28, 28)
@@ -166,6 +173,7 @@ def torch_worker(args):
         "framework": "pytorch", "workload": args.workload, "threads": torch.get_num_threads(),
         "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "blas": blas_in_process(),
+        "flush_denormal": args.flush_denormal_worker,
         "onednn": torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled,
         "epoch_seconds": times, "build": "torch " + torch.__version__}
     if args.train_only:
@@ -203,11 +211,13 @@ def torch_worker(args):
 # ---------------------------------------------------------------- the driver
 
 class Config:
-    """One point of PyTorch's grid: torch threads, OpenBLAS threads, and
-    OPENBLAS_CORETYPE ("found": as in this environment; "unset"; or a name)."""
+    """One point of PyTorch's grid: torch threads, OpenBLAS threads,
+    OPENBLAS_CORETYPE ("found": as in this environment; "unset"; or a name)
+    and whether denormals are flushed ("off" or "on")."""
 
-    def __init__(self, torch_threads, openblas_threads, coretype):
+    def __init__(self, torch_threads, openblas_threads, coretype, flush):
         self.torch_threads, self.openblas_threads, self.coretype = torch_threads, openblas_threads, coretype
+        self.flush = flush
 
     def coretype_value(self):
         if self.coretype == "found":
@@ -225,20 +235,21 @@ class Config:
         core = self.coretype_value() or "unset"
         if self.coretype == "found":
             core = f"found={core}"
-        return f"torch {self.torch_threads}, OpenBLAS {self.openblas_threads}, CORETYPE {core}"
+        return f"torch {self.torch_threads}, OpenBLAS {self.openblas_threads}, CORETYPE {core}, flush {self.flush}"
 
     def short(self):
-        return f"pytorch/{self.torch_threads}/ob{self.openblas_threads}/{self.coretype_value() or 'unset'}"
+        ftz = "/ftz" if self.flush == "on" else ""
+        return f"pytorch/{self.torch_threads}/ob{self.openblas_threads}/{self.coretype_value() or 'unset'}{ftz}"
 
 
 def grid(args):
-    """Every combination of the three flags; "found" and "unset" merge when
+    """Every combination of the four flags; "found" and "unset" merge when
     the environment has no OPENBLAS_CORETYPE (the same point twice)."""
     points, seen = [], set()
-    for t, b, c in itertools.product(parse_ints(args.torch_threads), parse_ints(args.openblas_threads),
-                                     args.coretype.split(",")):
-        point = Config(t, b, c)
-        key = (t, b, point.coretype_value())
+    for t, b, c, f in itertools.product(parse_ints(args.torch_threads), parse_ints(args.openblas_threads),
+                                        args.coretype.split(","), args.flush_denormal.split(",")):
+        point = Config(t, b, c, f)
+        key = (t, b, point.coretype_value(), f)
         if key not in seen:
             seen.add(key)
             points.append(point)
@@ -257,8 +268,9 @@ def run_json(cmd, env):
 
 
 def torch_cmd(name, config, extra):
+    flush = ["--flush-denormal-worker"] if config.flush == "on" else []
     return [sys.executable, os.path.abspath(__file__), "--torch-worker", "--workload", name,
-            "--threads", str(config.torch_threads)] + extra
+            "--threads", str(config.torch_threads)] + flush + extra
 
 
 def steady(epochs):
@@ -286,12 +298,13 @@ def search(args, names, points, data_args):
                   flush=True)
         winners[name] = min(timed, key=lambda e: e[0])[1]
         print(f"\nsearch: {name}, {args.search_epochs} epochs per point, steady epoch (median after the first)")
-        print(f"  {'torch':>5} {'OpenBLAS':>8} {'OPENBLAS_CORETYPE':<22} {'s/epoch':>8}  {'BLAS loaded':<32} oneDNN")
+        print(f"  {'torch':>5} {'OpenBLAS':>8} {'OPENBLAS_CORETYPE':<22} {'flush':>5} {'s/epoch':>8}  "
+              f"{'BLAS loaded':<32} oneDNN")
         for seconds, point, r in timed:
             core = point.coretype_value() or "unset"
             core = f"found ({core})" if point.coretype == "found" else core
             mark = "  <- fastest" if point is winners[name] else ""
-            print(f"  {point.torch_threads:>5} {point.openblas_threads:>8} {core:<22} {seconds:>8.3f}  "
+            print(f"  {point.torch_threads:>5} {point.openblas_threads:>8} {core:<22} {point.flush:>5} {seconds:>8.3f}  "
                   f"{r['blas']:<32} {'on' if r['onednn'] else 'off'}{mark}")
         print(f"  winner for {name}: {winners[name].label()}", flush=True)
     return winners, results
@@ -316,6 +329,8 @@ def main():
     p.add_argument("--coretype", default="found,unset",
                    help="OPENBLAS_CORETYPE values to search: found (as in this environment), unset, "
                         "or a core name such as Haswell (default found,unset)")
+    p.add_argument("--flush-denormal", default="off,on",
+                   help="torch.set_flush_denormal settings to search: off, on or off,on (default off,on)")
     p.add_argument("--search-epochs", type=int, default=3,
                    help="epochs per grid point in the search (the first is not timed; default 3)")
     p.add_argument("--lamina-threads", type=int, default=2)
@@ -329,6 +344,8 @@ def main():
     p.add_argument("--train-only", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--workload", help=argparse.SUPPRESS)
     p.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    p.add_argument("--flush-denormal-worker", dest="flush_denormal_worker", action="store_true",
+                   help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.torch_worker:
         return torch_worker(args)
@@ -337,6 +354,8 @@ def main():
     for n in names:
         if n not in EPOCHS:
             p.error(f"unknown workload '{n}'")
+    if any(v not in ("off", "on") for v in args.flush_denormal.split(",")):
+        p.error(f"--flush-denormal takes off, on or off,on, not '{args.flush_denormal}'")
     if args.runs < 1 or args.search_epochs < 2:
         p.error("--runs must be at least 1 and --search-epochs at least 2 (the first epoch is not timed)")
     points = grid(args)
