@@ -1,6 +1,6 @@
 // examples/cli.hpp: the small flag parser the examples share.
 //
-// Flags are "--name value". Unknown flags, missing values and malformed
+// Flags are "--name value", switches (--distributed) just "--name". Unknown flags, missing values and malformed
 // numbers print the usage and exit with status 2, never a crash.
 #pragma once
 
@@ -14,12 +14,20 @@ namespace examples {
 
 class Cli {
 public:
-    Cli(int argc, char** argv, std::string usage, std::vector<std::string> known) : usage_(std::move(usage)) {
+    Cli(int argc, char** argv, std::string usage, std::vector<std::string> known,
+        const std::vector<std::string>& switches = {})
+        : usage_(std::move(usage)) {
         for (int i = 1; i < argc; ++i) {
             const std::string flag = argv[i];
             if (flag == "--help" || flag == "-h") {
                 std::cout << usage_;
                 std::exit(0);
+            }
+            bool is_switch = false;
+            for (const auto& k : switches) is_switch = is_switch || flag == "--" + k;
+            if (is_switch) {
+                values_[flag.substr(2)] = "1";
+                continue;
             }
             bool ok = false;
             for (const auto& k : known) ok = ok || flag == "--" + k;

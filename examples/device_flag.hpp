@@ -60,13 +60,13 @@ public:
         if (name_ == "cuda") {
             auto gpu = model.to<lamina::Cuda>();
             auto history = gpu.fit(x, y, options);
-            auto result = gpu.evaluate(x_test, y_test);
+            auto result = gpu.evaluate(x_test, y_test, 32, options.distributed);
             model = gpu.to<lamina::Cpu>();
             return {std::move(history), std::move(result)};
         }
 #endif
         auto history = model.fit(x, y, options);
-        return {std::move(history), model.evaluate(x_test, y_test)};
+        return {std::move(history), model.evaluate(x_test, y_test, 32, options.distributed)};
     }
 
     // A function predicting with `model` on this device; the model moves once.

@@ -44,6 +44,7 @@
 #include "cli.hpp"
 #include "dataset_flag.hpp"
 #include "device_flag.hpp"
+#include "distributed_flag.hpp"
 #include "networks.hpp"
 #include "plot_flags.hpp"
 #include "training_flags.hpp"
@@ -55,7 +56,7 @@ namespace {
 const char* usage =
     "usage: mnist_cnn [--net keras|deep|best] [--epochs N] [--batch-size B] [--dataset mnist|fashion]\n"
     "                 [--data DIR] [--seed S] [--threads T] [--verbose 0|1|2] [--normalize 0|1] [--augment 0|1]\n"
-    "                 [--device cpu|cuda] [--save PATH] [--resume PATH] [--early-stopping N]\n"
+    "                 [--device cpu|cuda] [--distributed] [--save PATH] [--resume PATH] [--early-stopping N]\n"
     "                 [--checkpoint PATTERN] [--csv FILE] [--plots DIR]\n"
     "Defaults follow each network's notebook (keras, deep) or docs/tutorial.md (best: 17 epochs, batch\n"
     "128), with inputs pixels / 255 (--normalize 1: notebook 003's per-column L2 normalisation).\n"
@@ -63,7 +64,9 @@ const char* usage =
     "--dataset mnist reads the bundled data/mnist; --dataset fashion reads Fashion-MNIST from\n"
     "/usr/share/datasets/fashion-mnist ('apt install dataset-fashion-mnist'); --data DIR reads the data\n"
     "set from DIR instead.\n"
-    "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
+    "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n"
+    "--distributed trains data-parallel on every process mpirun starts (a LAMINA_MPI=ON build), e.g.\n"
+    "  mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1 mnist_cnn --distributed\n";
 
 }  // namespace
 
@@ -71,7 +74,8 @@ int main(int argc, char** argv) {
     examples::Cli cli(argc, argv, usage,
                       examples::PlotFlags::names(
                           examples::TrainingFlags::names({"net", "epochs", "batch-size", "dataset", "data", "seed",
-                                                          "threads", "verbose", "normalize", "augment", "device"})));
+                                                          "threads", "verbose", "normalize", "augment", "device"})),
+                      {"distributed"});
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep", "best"});
     const bool deep = net == "deep";  // the only one that holds out a validation set
     const int epochs = int(cli.get_int("epochs", net == "keras" ? 3 : deep ? 5 : 17, 0, 100000));
@@ -86,6 +90,7 @@ int main(int argc, char** argv) {
     training.check_outputs(cli, /*validates=*/deep);
     const examples::PlotFlags plots(cli);
     const examples::Device device(cli.get_choice("device", "cpu", {"cpu", "cuda"}));
+    examples::Distributed distributed(cli.has("distributed"), argc, argv);
 
     try {
         std::cout << build_info() << "; device " << device.describe() << "\n";
@@ -116,11 +121,16 @@ int main(int argc, char** argv) {
         options.seed = seed;
         if (deep) options.validation_split = 0.3;
         training.configure(options, model, /*validates=*/deep);
+        options.distributed = distributed.communicator();
+        distributed.training_starts();
         const auto [history, result] =
             device.fit_and_evaluate(model, mnist.train.x, mnist.train.y, options, mnist.test.x, mnist.test.y);
-        training.save_if_asked(model);
-        plots.write(model, history, mnist.test.x, mnist.test.y);
-        std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
+        distributed.report();
+        if (distributed.primary()) {  // every rank holds the same model and results
+            training.save_if_asked(model);
+            plots.write(model, history, mnist.test.x, mnist.test.y);
+            std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
+        }
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -23,6 +23,7 @@
 #include "cli.hpp"
 #include "dataset_flag.hpp"
 #include "device_flag.hpp"
+#include "distributed_flag.hpp"
 #include "networks.hpp"
 #include "plot_flags.hpp"
 #include "training_flags.hpp"
@@ -34,13 +35,15 @@ namespace {
 const char* usage =
     "usage: mnist_mlp [--net keras128|dense512|mlp300] [--epochs N] [--batch-size B]\n"
     "                 [--optimizer sgd|adam|rmsprop] [--dataset mnist|fashion] [--data DIR] [--seed S]\n"
-    "                 [--threads T] [--verbose 0|1|2] [--device cpu|cuda]\n"
+    "                 [--threads T] [--verbose 0|1|2] [--device cpu|cuda] [--distributed]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
     "                 [--plots DIR]\n"
     "Defaults follow each network's notebook. --dataset mnist reads the bundled data/mnist; --dataset fashion\n"
     "reads Fashion-MNIST from /usr/share/datasets/fashion-mnist ('apt install dataset-fashion-mnist');\n"
     "--data DIR reads the data set from DIR instead.\n"
-    "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n";
+    "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n"
+    "--distributed trains data-parallel on every process mpirun starts (a LAMINA_MPI=ON build), e.g.\n"
+    "  mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1 mnist_mlp --distributed\n";
 
 struct NetDefaults {
     int epochs;
@@ -60,7 +63,8 @@ int main(int argc, char** argv) {
     examples::Cli cli(
         argc, argv, usage,
         examples::PlotFlags::names(examples::TrainingFlags::names(
-            {"net", "epochs", "batch-size", "optimizer", "dataset", "data", "seed", "threads", "verbose", "device"})));
+            {"net", "epochs", "batch-size", "optimizer", "dataset", "data", "seed", "threads", "verbose", "device"})),
+        {"distributed"});
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
     const int epochs = int(cli.get_int("epochs", d.epochs, 0, 100000));
@@ -74,6 +78,7 @@ int main(int argc, char** argv) {
     training.check_outputs(cli, /*validates=*/net == "mlp300");
     const examples::PlotFlags plots(cli);
     const examples::Device device(cli.get_choice("device", "cpu", {"cpu", "cuda"}));
+    examples::Distributed distributed(cli.has("distributed"), argc, argv);
 
     try {
         std::cout << build_info() << "; device " << device.describe() << "\n";
@@ -96,6 +101,8 @@ int main(int argc, char** argv) {
         options.verbose = verbose;
         options.seed = seed;
         training.configure(options, model, /*validates=*/net == "mlp300");
+        options.distributed = distributed.communicator();
+        distributed.training_starts();
 
         Evaluation result;
         History history;
@@ -114,9 +121,12 @@ int main(int argc, char** argv) {
             std::tie(history, result) =
                 device.fit_and_evaluate(model, mnist.train.x, mnist.train.y, options, mnist.test.x, mnist.test.y);
         }
-        training.save_if_asked(model);
-        plots.write(model, history, mnist.test.x, mnist.test.y);
-        std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
+        distributed.report();
+        if (distributed.primary()) {  // every rank holds the same model and results
+            training.save_if_asked(model);
+            plots.write(model, history, mnist.test.x, mnist.test.y);
+            std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
+        }
     } catch (const Error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

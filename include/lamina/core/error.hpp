@@ -42,6 +42,10 @@ enum class ErrorId : int {
 
     device_unavailable = 601,  // a device was asked for that this build or this machine does not have
     device_failure = 602,      // a device call failed (kernel launch, copy, cuBLAS); the message has the driver's words
+
+    distributed_peer = 701,      // another rank failed, or stopped answering within the timeout
+    distributed_mismatch = 702,  // the ranks disagree on the model, the data or fit's options
+    distributed_failure = 703,   // a call of the communication library (MPI) failed; the message has its words
 };
 
 // Category name of an id, as it appears in messages: "io", "shape", ...
@@ -53,6 +57,7 @@ inline const char* error_category(ErrorId id) {
         case 4: return "format";
         case 5: return "numeric";
         case 6: return "device";
+        case 7: return "distributed";
         default: return "unknown";
     }
 }
@@ -99,6 +104,10 @@ public:
     using Error::Error;
 };
 class DeviceError : public Error {
+public:
+    using Error::Error;
+};
+class DistributedError : public Error {
 public:
     using Error::Error;
 };

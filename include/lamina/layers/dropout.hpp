@@ -57,6 +57,7 @@ public:
     std::vector<std::uint64_t> state() const override { return rng_words(rng_); }
     void set_state(const std::vector<std::uint64_t>& words) override { set_rng_words(rng_, words, this->who()); }
     Rng& rng() noexcept { return rng_; }
+    Rng* generator() noexcept override { return &rng_; }
 
 private:
     double rate_;

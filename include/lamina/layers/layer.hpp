@@ -84,6 +84,11 @@ public:
                               who() + " keeps no state, got " + std::to_string(words.size()) + " words");
     }
 
+    // The generator training draws from (Dropout's masks, augmentation's
+    // maps), if the layer has one: data-parallel training reseeds it per
+    // rank (distributed/data_parallel.hpp).
+    virtual Rng* generator() noexcept { return nullptr; }
+
     // A layer whose output is a softmax may agree to receive dL/d(logits)
     // in backward() instead of dL/dy: cross-entropy then skips the softmax
     // Jacobian entirely (exact, cheaper, and free of the 1/p blow-up).

@@ -158,6 +158,7 @@ public:
     void set_state(const std::vector<std::uint64_t>& words) override { set_rng_words(rng_, words, this->who()); }
 
     Rng& rng() noexcept { return rng_; }
+    Rng* generator() noexcept override { return &rng_; }
     const Warp2D& warp() const noexcept { return g_; }
     // The last training batch's maps (batch, 6), a0 a1 a2 b0 b1 b2 per sample.
     const Tensor<T, Cpu>& transforms() const noexcept { return host_; }

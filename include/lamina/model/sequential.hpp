@@ -21,7 +21,9 @@
 #include <any>
 #include <cctype>
 #include <cmath>
+#include <exception>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -38,6 +40,8 @@
 #include "lamina/core/random.hpp"
 #include "lamina/core/tensor.hpp"
 #include "lamina/core/threads.hpp"
+#include "lamina/distributed/communicator.hpp"
+#include "lamina/distributed/data_parallel.hpp"
 #include "lamina/io/model_file.hpp"
 #include "lamina/layers/layer.hpp"
 #include "lamina/losses/make_loss.hpp"
@@ -98,6 +102,11 @@ struct FitOptions {
     std::optional<std::uint64_t>
         seed;  // reseeds the shuffle order (Dropout masks come from the seed the model was built with)
     std::vector<CallbackHandle> callbacks;
+    // Data-parallel training over these processes (docs/distributed.md):
+    // every rank passes the same data and options; each trains on its share
+    // of every batch, rank 0 alone prints and runs the callbacks, and every
+    // rank ends with the same weights. nullptr: this process alone.
+    distributed::Communicator* distributed = nullptr;
 };
 
 // evaluate()'s result: auto [loss, accuracy] = model.evaluate(x, y);
@@ -181,36 +190,52 @@ public:
 
     History fit(const HostTensor& x, Targets<T> y_targets, const Options& options = {}) {
         const HostTensor& y = y_targets.get();
-        warn_once_if_unoptimized(std::cerr);
-        require_compiled("fit");
-        check_fit_options(options);
-        check_data("fit", x, y);
+        distributed::Communicator* const comm = options.distributed;
+        const bool primary = !comm || comm->primary();
+        if (primary) warn_once_if_unoptimized(std::cerr);
         const FlushDenormals flush;
 
-        // Keras takes the validation split from the end, before shuffling.
         Index n_train = x.rows();
         const HostTensor* vx = nullptr;
         const HostTensor* vy = nullptr;
         HostTensor split_x, split_y;
-        if (options.validation_data) {
-            vx = &options.validation_data->x;
-            vy = &options.validation_data->y;
-            check_data("fit (validation_data)", *vx, *vy);
-        } else if (options.validation_split > 0) {
-            n_train = static_cast<Index>(std::floor(double(x.rows()) * (1.0 - options.validation_split)));
-            if (n_train < 1 || n_train == x.rows())
-                throw ConfigError(ErrorId::config_argument,
-                                  "fit: validation_split " + std::to_string(options.validation_split) + " of " +
-                                      std::to_string(x.rows()) + " samples leaves an empty training or validation set");
-            split_x = x.slice_rows(n_train, x.rows() - n_train);
-            split_y = y.slice_rows(n_train, y.rows() - n_train);
-            vx = &split_x;
-            vy = &split_y;
+        // A rank whose arguments fail tells the others, which would otherwise
+        // wait for it in the first collective.
+        std::exception_ptr setup_error;
+        try {
+            require_compiled("fit");
+            check_fit_options(options);
+            check_data("fit", x, y);
+            prepare_validation(x, y, options, n_train, vx, vy, split_x, split_y);
+        } catch (...) {
+            if (!comm) throw;
+            setup_error = std::current_exception();
         }
+        if (comm) distributed::detail::agree(*comm, setup_error, "fit");
 
         if (options.seed) rng_.seed(*options.seed);
         const Index batch_size = std::min(options.batch_size, n_train);
         reserve(batch_size, x.shape(), y.shape());
+        const bool sync_callbacks = comm && start_distributed(*comm, x, y, n_train, batch_size, options);
+        const int verbose = primary ? options.verbose : 0;
+        // Callbacks run on rank 0 only; what they change that training
+        // reads (stop, learning rate, weights at the end) reaches the others
+        // through sync_control.
+        const std::vector<CallbackHandle> no_callbacks;
+        const std::vector<CallbackHandle>& callbacks = primary ? options.callbacks : no_callbacks;
+        auto run_callbacks = [&](auto&& call) {
+            if (!sync_callbacks) {
+                for (auto& cb : callbacks) call(cb);
+                return;
+            }
+            std::exception_ptr error;
+            try {
+                for (auto& cb : callbacks) call(cb);
+            } catch (...) {
+                error = std::current_exception();
+            }
+            sync_control(*comm, error);
+        };
 
         std::vector<Index> order(static_cast<std::size_t>(n_train));
         const Index steps = (n_train + batch_size - 1) / batch_size;
@@ -223,21 +248,22 @@ public:
         typename Backend<Device>::RunningSums sums;
 
         History history;
-        history.params = {options.epochs, steps, options.verbose};
+        history.params = {options.epochs, steps, verbose};
         stop_ = false;
         const bool terminal = stdout_is_terminal();
-        for (auto& cb : options.callbacks) cb->on_train_begin(*this, {});
+        run_callbacks([&](auto& cb) { cb->on_train_begin(*this, {}); });
 
         for (int epoch = options.initial_epoch; epoch < options.epochs && !stop_; ++epoch) {
-            if (options.verbose > 0) std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
-            for (auto& cb : options.callbacks) cb->on_epoch_begin(*this, epoch, {});
+            if (verbose > 0) std::cout << "Epoch " << epoch + 1 << "/" << options.epochs << "\n" << std::flush;
+            run_callbacks([&](auto& cb) { cb->on_epoch_begin(*this, epoch, {}); });
             // A fresh permutation each epoch depends only on the generator's
             // state, which model files save: resumed training reshuffles exactly.
             std::iota(order.begin(), order.end(), Index(0));
             if (options.shuffle) rng_.shuffle(order.begin(), order.end());
+            if (comm) distributed::detail::reseed_generators(layers_, rng_, comm->rank());
             const auto staged_order = Backend<Device>::stage(order.data(), n_train);
 
-            ProgressBar bar(steps, options.verbose, terminal, std::cout);
+            ProgressBar bar(steps, verbose, terminal, std::cout);
             ProgressBar::Values values;  // reused by every step: a step allocates nothing
             sums.reset();
             double loss_sum = 0;
@@ -247,33 +273,40 @@ public:
             for (Index step = 0; step < steps; ++step) {
                 const Index first = step * batch_size;
                 const Index count = std::min(batch_size, n_train - first);
-                for (auto& cb : options.callbacks) cb->on_train_batch_begin(*this, step, batch_logs);
-                gather_rows(staged_x.data(), x.shape(), staged_order.data() + first, count, acts_[0]);
-                gather_rows(staged_y.data(), y.shape(), staged_order.data() + first, count, batch_y_);
-                train_step(sums.loss());
-                seen += count;
-                if (has_accuracy()) {
+                // This rank's rows of the batch: all of them in one process.
+                const auto mine = comm ? distributed::detail::share(count, comm->rank(), comm->size())
+                                       : distributed::detail::Share{0, count};
+                run_callbacks([&](auto& cb) { cb->on_train_batch_begin(*this, step, batch_logs); });
+                if (mine.count > 0) {
+                    gather_rows(staged_x.data(), x.shape(), staged_order.data() + first + mine.offset, mine.count,
+                                acts_[0]);
+                    gather_rows(staged_y.data(), y.shape(), staged_order.data() + first + mine.offset, mine.count,
+                                batch_y_);
+                }
+                train_step(sums.loss(), comm, mine.count, count);
+                seen += mine.count;
+                if (has_accuracy() && mine.count > 0) {
                     count_batch_correct(acts_.back(), batch_y_, sums.correct());
                     seen_elements += accuracy_denominator(acts_.back());
                 }
                 steps_done = step + 1;
                 const bool draw = bar.due(steps_done);
-                if (draw || !options.callbacks.empty()) {
+                if (draw || !callbacks.empty()) {
                     sums.read(loss_sum, correct);
                     set_running_values(values, loss_sum, seen, correct, seen_elements);
                 }
-                if (!options.callbacks.empty()) {
+                if (!callbacks.empty())
                     for (const auto& [k, v] : values) batch_logs[k] = v;  // same keys every step: no new nodes
-                    for (auto& cb : options.callbacks) cb->on_train_batch_end(*this, step, batch_logs);
-                }
+                run_callbacks([&](auto& cb) { cb->on_train_batch_end(*this, step, batch_logs); });
                 if (draw) bar.update(steps_done, values);
                 if (stop_) break;
             }
 
             sums.read(loss_sum, correct);
+            if (comm) finish_distributed_epoch(*comm, loss_sum, correct, seen, seen_elements);
             set_running_values(values, loss_sum, seen, correct, seen_elements);
             if (vx) {
-                const Evaluation val = evaluate_impl(*vx, *vy, batch_size);
+                const Evaluation val = evaluate_impl(*vx, *vy, batch_size, comm);
                 values.emplace_back("val_loss", val.loss);
                 for (const auto& [k, v] : val.metrics) values.emplace_back("val_" + k, v);
             }
@@ -282,20 +315,32 @@ public:
             epochs_completed_ = epoch + 1;
             for (const auto& [k, v] : values) history.history[k].push_back(v);
             const Logs logs(values.begin(), values.end());
-            for (auto& cb : options.callbacks) cb->on_epoch_end(*this, epoch, logs);
+            run_callbacks([&](auto& cb) { cb->on_epoch_end(*this, epoch, logs); });
         }
-        for (auto& cb : options.callbacks) cb->on_train_end(*this, {});
+        run_callbacks([&](auto& cb) { cb->on_train_end(*this, {}); });
+        // EarlyStopping may have restored other weights on rank 0.
+        if (sync_callbacks) broadcast_state(*comm, false);
         return history;
     }
 
-    Evaluation evaluate(const HostTensor& x, Targets<T> y, Index batch_size = 32) const {
-        require_compiled("evaluate");
-        if (batch_size < 1)
-            throw ConfigError(ErrorId::config_argument,
-                              "evaluate: batch_size must be >= 1, got " + std::to_string(batch_size));
-        check_data("evaluate", x, y.get());
+    // With a communicator, every rank passes the same x and y, scores its
+    // share of the rows, and every rank returns the whole set's results.
+    Evaluation evaluate(const HostTensor& x, Targets<T> y, Index batch_size = 32,
+                        distributed::Communicator* distributed = nullptr) const {
+        std::exception_ptr error;
+        try {
+            require_compiled("evaluate");
+            if (batch_size < 1)
+                throw ConfigError(ErrorId::config_argument,
+                                  "evaluate: batch_size must be >= 1, got " + std::to_string(batch_size));
+            check_data("evaluate", x, y.get());
+        } catch (...) {
+            if (!distributed) throw;
+            error = std::current_exception();
+        }
+        if (distributed) distributed::detail::agree(*distributed, error, "evaluate");
         const FlushDenormals flush;
-        return evaluate_impl(x, y.get(), batch_size);
+        return evaluate_impl(x, y.get(), batch_size, distributed);
     }
 
     // Output of the last layer for every sample: (N, ...).
@@ -482,10 +527,54 @@ private:
                                                          "' is not built yet; call build(Shape{...}) or fit() first");
     }
 
+    // Keras takes the validation split from the end, before shuffling.
+    void prepare_validation(const HostTensor& x, const HostTensor& y, const Options& options, Index& n_train,
+                            const HostTensor*& vx, const HostTensor*& vy, HostTensor& split_x, HostTensor& split_y) {
+        if (options.validation_data) {
+            vx = &options.validation_data->x;
+            vy = &options.validation_data->y;
+            check_data("fit (validation_data)", *vx, *vy);
+        } else if (options.validation_split > 0) {
+            n_train = static_cast<Index>(std::floor(double(x.rows()) * (1.0 - options.validation_split)));
+            if (n_train < 1 || n_train == x.rows())
+                throw ConfigError(ErrorId::config_argument,
+                                  "fit: validation_split " + std::to_string(options.validation_split) + " of " +
+                                      std::to_string(x.rows()) + " samples leaves an empty training or validation set");
+            split_x = x.slice_rows(n_train, x.rows() - n_train);
+            split_y = y.slice_rows(n_train, y.rows() - n_train);
+            vx = &split_x;
+            vy = &split_y;
+        }
+    }
+
     // ---- one training step on acts_[0]/batch_y_; adds the batch loss x rows to *loss_total ----
-    void train_step(double* loss_total) {
+    // With a communicator this rank holds `rows` of the batch's `batch_rows`
+    // (maybe none) and the step ends with the whole batch's gradient.
+    void train_step(double* loss_total, distributed::Communicator* comm = nullptr, Index rows = 1,
+                    Index batch_rows = 1) {
         find_first_trainable();
         for (auto* p : params_cache_) p->grad.set_zero();
+        if (comm) buckets_.begin_step(T(double(rows) / double(batch_rows)));
+        std::exception_ptr error;
+        try {
+            if (rows > 0) forward_backward(loss_total, comm);
+        } catch (...) {
+            if (!comm) throw;
+            error = std::current_exception();  // the others still wait for this rank's gradients
+        }
+        if (comm) {
+            const long long failures = buckets_.finish(*comm, error != nullptr);
+            if (error) std::rethrow_exception(error);
+            if (failures > 0)
+                throw DistributedError(ErrorId::distributed_peer,
+                                       "fit: " + std::to_string(failures) + " of the " + std::to_string(comm->size()) +
+                                           " ranks failed in a training step, so this one stops too (the failed "
+                                           "ranks' errors say why)");
+        }
+        optimizer_->step(params_cache_);
+        plan_.invalidate();  // the weights and BatchNormalization's moving statistics moved
+    }
+    void forward_backward(double* loss_total, distributed::Communicator* comm) {
         const Index batch = acts_[0].rows();
         for (std::size_t i = 0; i < layers_.size(); ++i) {
             acts_[i + 1].resize(layers_[i]->output_shape().with_batch(batch));
@@ -509,9 +598,105 @@ private:
                 dx = &grads_[i];
             }
             layers_[i]->backward(acts_[i], acts_[i + 1], grads_[i + 1], dx);
+            if (comm) buckets_.layer_done(i, *comm);
         }
-        optimizer_->step(params_cache_);
-        plan_.invalidate();  // the weights and BatchNormalization's moving statistics moved
+    }
+
+    // ---- data-parallel training (distributed/data_parallel.hpp) ----
+    // Checks that every rank has the same model, data sizes and options,
+    // then gives every rank rank 0's weights, optimizer state and
+    // generator. Returns whether rank 0 has callbacks to run, which the
+    // others then follow step by step.
+    bool start_distributed(distributed::Communicator& comm, const HostTensor& x, const HostTensor& y, Index n_train,
+                           Index batch_size, const Options& options) {
+        // The architecture as a hash of every parameter array's size and
+        // flag: ranks that disagree would exchange buffers of other sizes.
+        std::uint64_t arch = 1469598103934665603ULL;
+        for (const auto* p : params_cache_)
+            for (const auto v : {std::uint64_t(p->value.size()), std::uint64_t(p->trainable)})
+                arch = (arch ^ v) * 1099511628211ULL;
+        const char* names[] = {"training rows",
+                               "values per sample in x",
+                               "values per sample in y",
+                               "batch_size",
+                               "epochs",
+                               "initial_epoch",
+                               "shuffle",
+                               "parameter arrays and sizes (low bits)",
+                               "parameter arrays and sizes (high bits)"};
+        double mine[] = {double(n_train),         double(x.cols()),
+                         double(y.cols()),        double(batch_size),
+                         double(options.epochs),  double(options.initial_epoch),
+                         double(options.shuffle), double(arch & 0xffffffffu),
+                         double(arch >> 32),      double(!options.callbacks.empty())};
+        double root[std::size(mine)];
+        std::copy(std::begin(mine), std::end(mine), root);
+        comm.broadcast(root, sizeof root, 0);
+        std::string differences;
+        for (std::size_t i = 0; i + 1 < std::size(mine); ++i)
+            if (mine[i] != root[i])
+                differences += std::string(differences.empty() ? "" : "; ") + names[i] + " " + config_number(mine[i]) +
+                               " here, " + config_number(root[i]) + " on rank 0";
+        std::exception_ptr error;
+        if (!differences.empty())
+            error = std::make_exception_ptr(DistributedError(
+                ErrorId::distributed_mismatch, "fit: rank " + std::to_string(comm.rank()) +
+                                                   " disagrees with rank 0 (every rank must pass the same model, "
+                                                   "data sizes and options): " +
+                                                   differences));
+        distributed::detail::agree(comm, error, "fit");
+        broadcast_state(comm, true);
+        buckets_.plan(params_cache_, layer_params_, comm.bucket_bytes());
+        return root[std::size(mine) - 1] != 0;
+    }
+    // Rank 0's parameters (BatchNormalization's moving statistics too) to
+    // every rank; with `everything`, also the optimizer's slots and step
+    // count and the model's generator.
+    void broadcast_state(distributed::Communicator& comm, bool everything) {
+        std::vector<T> host;
+        for (auto* p : params_cache_) {
+            distributed::detail::broadcast_tensor(comm, p->value, host);
+            if (everything)
+                for (auto& slot : p->slots) distributed::detail::broadcast_tensor(comm, slot, host);
+        }
+        if (everything) {
+            long long iterations = optimizer_->iterations();
+            comm.broadcast(&iterations, sizeof iterations, 0);
+            optimizer_->set_iterations(iterations);
+            auto words = rng_.state();
+            comm.broadcast(words.data(), sizeof words, 0);
+            rng_.set_state(words);
+        }
+        plan_.invalidate();
+    }
+    // What rank 0's callbacks changed (stop, learning rate), or that one of
+    // them threw, to every rank.
+    void sync_control(distributed::Communicator& comm, const std::exception_ptr& error) {
+        const bool scheduled = bool(optimizer_->learning_rate_schedule());
+        double control[] = {stop_ ? 1.0 : 0.0, scheduled ? 0.0 : optimizer_->learning_rate(), error ? 1.0 : 0.0};
+        comm.broadcast(control, sizeof control, 0);
+        if (error) std::rethrow_exception(error);
+        if (control[2] != 0)
+            throw DistributedError(
+                ErrorId::distributed_peer,
+                "fit: a callback failed on rank 0, so this rank stops too (rank 0's error says why)");
+        stop_ = control[0] != 0;
+        if (!scheduled && control[1] != optimizer_->learning_rate()) optimizer_->set_learning_rate(control[1]);
+    }
+    // The epoch's sums over every rank, and rank 0's moving statistics
+    // everywhere, so that every rank holds the same model after each epoch
+    // (each rank's BatchNormalization saw only its own rows).
+    void finish_distributed_epoch(distributed::Communicator& comm, double& loss_sum, Index& correct, Index& seen,
+                                  Index& seen_elements) {
+        double sums[] = {loss_sum, double(correct), double(seen), double(seen_elements)};
+        comm.allreduce_sum(sums, std::size(sums));
+        loss_sum = sums[0];
+        correct = Index(sums[1]);
+        seen = Index(sums[2]);
+        seen_elements = Index(sums[3]);
+        std::vector<T> host;
+        for (auto* p : params_cache_)
+            if (!p->trainable) distributed::detail::broadcast_tensor(comm, p->value, host);
     }
 
     // Sizes every buffer for `batch` once: the steady-state step allocates nothing.
@@ -559,14 +744,18 @@ private:
         return *in;
     }
 
-    Evaluation evaluate_impl(const HostTensor& x, const HostTensor& y, Index batch_size) const {
+    Evaluation evaluate_impl(const HostTensor& x, const HostTensor& y, Index batch_size,
+                             distributed::Communicator* comm = nullptr) const {
         const auto plan = plan_.get(layers_);
         std::vector<TensorType> acts;
         TensorType bx, by;
         double loss_sum = 0;
         Index correct = 0, elements = 0;
-        for (Index first = 0; first < x.rows(); first += batch_size) {
-            const Index count = std::min(batch_size, x.rows() - first);
+        // With a communicator, this rank's share of the rows.
+        const auto mine = comm ? distributed::detail::share(x.rows(), comm->rank(), comm->size())
+                               : distributed::detail::Share{0, x.rows()};
+        for (Index first = mine.offset; first < mine.offset + mine.count; first += batch_size) {
+            const Index count = std::min(batch_size, mine.offset + mine.count - first);
             upload_rows(x, first, count, bx);
             upload_rows(y, first, count, by);
             const TensorType& pred = infer_batch(*plan, bx, acts);
@@ -575,6 +764,13 @@ private:
                 correct += count_batch_correct(pred, by);
                 elements += accuracy_denominator(pred);
             }
+        }
+        if (comm) {
+            double sums[] = {loss_sum, double(correct), double(elements)};
+            comm->allreduce_sum(sums, std::size(sums));
+            loss_sum = sums[0];
+            correct = Index(sums[1]);
+            elements = Index(sums[2]);
         }
         Evaluation e;
         e.loss = loss_sum / double(x.rows());
@@ -769,6 +965,7 @@ private:
     std::vector<TensorType> acts_, grads_;
     TensorType batch_y_;
     std::vector<Param<T, Device>*> params_cache_;
+    distributed::detail::GradientBuckets<T, Device> buckets_;  // fit with a communicator
     std::vector<std::size_t>
         layer_params_;  // layer i's params are params_cache_[layer_params_[i], layer_params_[i + 1])
 };

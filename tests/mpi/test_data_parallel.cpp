@@ -1,0 +1,234 @@
+// Data-parallel training over MPI: run by mpiexec with 2 ranks (ctest -L mpi).
+// Every rank runs every test case; each compares what it trained against a
+// model it trains alone, or against the other ranks.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <lamina/distributed/mpi.hpp>
+#include <lamina/lamina.hpp>
+
+#include "matchers.hpp"
+#include "temp_dir.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+using namespace lamina;
+
+namespace {
+distributed::Context* g_ctx = nullptr;
+distributed::Context& ctx() { return *g_ctx; }
+
+struct Data {
+    Tensor<float> x;
+    Tensor<int> y;
+};
+// Three classes of noisy 1x6x6 images; every rank makes the same.
+Data data(Index n, std::uint64_t seed) {
+    Rng rng(seed);
+    Data d{Tensor<float>(Shape{n, 1, 6, 6}), Tensor<int>(Shape{n})};
+    for (Index i = 0; i < n; ++i) {
+        const int c = int(rng.below(3));
+        d.y[i] = c;
+        for (Index j = 0; j < 36; ++j) d.x[i * 36 + j] = float(rng.normal(j % 3 == c ? 1.0 : 0.0, 0.5));
+    }
+    return d;
+}
+FitOptions<float> options(int epochs, Index batch, bool distributed) {
+    FitOptions<float> o;
+    o.epochs = epochs;
+    o.batch_size = batch;
+    o.verbose = 0;
+    if (distributed) o.distributed = &ctx();
+    return o;
+}
+// No Dropout or BatchNormalization: the same gradient in any split.
+Sequential<float> plain_model(std::uint64_t seed) {
+    Sequential<float> m("plain", seed);
+    m.add(Conv2D(4, 3, Activation::ReLU));
+    m.add(Flatten());
+    m.add(Dense(8, Activation::Tanh));
+    m.add(Dense(3));
+    m.compile(Adam(0.01), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+    return m;
+}
+// Everything that draws random numbers or keeps statistics in training.
+Sequential<float> noisy_model(std::uint64_t seed) {
+    Sequential<float> m("noisy", seed);
+    m.add(RandomTranslation(0.1, 0.1));
+    m.add(Conv2D(4, 3));
+    m.add(BatchNormalization());
+    m.add(Activation("relu"));
+    m.add(Flatten());
+    m.add(Dropout(0.3));
+    m.add(Dense(3));
+    m.compile(SGD(0.05, 0.9), SparseCategoricalCrossentropy(true), {metrics::accuracy});
+    return m;
+}
+// How many ranks hold weights whose bits differ from rank 0's.
+int ranks_differing_from_rank0(const Sequential<float>& m) {
+    double differ = 0;
+    for (auto w : m.get_weights()) {
+        Tensor<float> root = w;
+        ctx().broadcast(root.data(), std::size_t(root.size()) * sizeof(float), 0);
+        if (std::memcmp(root.data(), w.data(), std::size_t(w.size()) * sizeof(float)) != 0) differ = 1;
+    }
+    ctx().allreduce_sum(&differ, 1);
+    return int(differ);
+}
+double max_abs_difference(const Sequential<float>& a, const Sequential<float>& b) {
+    double d = 0;
+    const auto wa = a.get_weights(), wb = b.get_weights();
+    for (std::size_t i = 0; i < wa.size(); ++i)
+        for (Index j = 0; j < wa[i].size(); ++j) d = std::max(d, std::abs(double(wa[i][j]) - double(wb[i][j])));
+    return d;
+}
+
+// Throws on one rank at one step: a rank that fails mid-epoch.
+class FailingLayer : public Layer<float> {
+public:
+    FailingLayer(int rank, int step) : rank_(rank), step_(step) {}
+    std::string type() const override { return "Failing"; }
+    Shape build(const Shape& input, Rng&) override { return this->finish_build(input, input); }
+    void infer(const TensorType& x, TensorType& y) const override { Backend<Cpu>::copy(x.view(), y.view()); }
+    void forward(const TensorType& x, TensorType& y, Mode) override {
+        if (ctx().rank() == rank_ && calls_++ == step_)
+            throw NumericError(ErrorId::numeric_nonfinite, "failing layer: made to fail here");
+        infer(x, y);
+    }
+    void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
+        if (dx) Backend<Cpu>::copy(dy.view(), dx->view());
+    }
+
+private:
+    int rank_, step_, calls_ = 0;
+};
+}  // namespace
+
+TEST_CASE("2 ranks with half the batch each train the same weights as 1 process with the whole batch",
+          "[mpi][data_parallel]") {
+    REQUIRE(ctx().size() >= 2);
+    // 249 rows in batches of 32: the last batch (25 rows) splits unevenly,
+    // which the gradient weights must take into account.
+    const Data d = data(249, 7);
+    auto alone = plain_model(3);
+    alone.fit(d.x, d.y, options(2, 32, false));
+    auto together = plain_model(3);
+    const History h = together.fit(d.x, d.y, options(2, 32, true));
+    CHECK(max_abs_difference(alone, together) < 2e-5);
+    CHECK(ranks_differing_from_rank0(together) == 0);
+    // The epoch's loss and accuracy are those of every row, not this rank's.
+    const auto single = alone.evaluate(d.x, d.y, 50);
+    const auto shared = together.evaluate(d.x, d.y, 50, &ctx());
+    CHECK(shared.accuracy() == Approx(single.accuracy()).margin(1.5 / 249));
+    CHECK(shared.loss == Approx(single.loss).epsilon(1e-4));
+    CHECK(h.history.at("accuracy").size() == 2);
+}
+
+TEST_CASE("evaluate with a communicator scores every row once, the same on every rank", "[mpi][data_parallel]") {
+    const Data d = data(101, 8);
+    auto m = plain_model(4);
+    m.build(Shape{1, 6, 6});
+    const auto alone = m.evaluate(d.x, d.y, 16);
+    const auto shared = m.evaluate(d.x, d.y, 16, &ctx());
+    CHECK(shared.accuracy() == alone.accuracy());
+    CHECK(shared.loss == Approx(alone.loss).epsilon(1e-6));
+}
+
+TEST_CASE("Dropout, augmentation and BatchNormalization: every rank ends with rank 0's weights, bit for bit",
+          "[mpi][data_parallel]") {
+    const Data d = data(200, 9);
+    // Ranks built with other seeds start from rank 0's weights all the same.
+    auto m = noisy_model(11 + std::uint64_t(ctx().rank()));
+    m.fit(d.x, d.y, options(2, 20, true));
+    CHECK(ranks_differing_from_rank0(m) == 0);
+}
+
+TEST_CASE("a distributed run resumes exactly from a checkpoint, which loads in one process", "[mpi][data_parallel]") {
+    const Data d = data(160, 10);
+    auto straight = noisy_model(5);
+    straight.fit(d.x, d.y, options(2, 16, true));
+
+    // Rank 0 writes the file, in its own directory, which it names to the
+    // others; they wait for the file, then every rank loads it.
+    test::TempDir dir("mpi_resume");
+    char path[4096] = {};
+    std::snprintf(path, sizeof path, "%s", dir.file("after_one_epoch.lamina").c_str());
+    ctx().broadcast(path, sizeof path, 0);
+    auto first = noisy_model(5);
+    first.fit(d.x, d.y, options(1, 16, true));
+    if (ctx().primary()) first.save(path);
+    double ready = 0;
+    ctx().allreduce_sum(&ready, 1);
+    auto resumed = Sequential<float>::load(path);
+    auto o = options(2, 16, true);
+    o.initial_epoch = resumed.epochs_completed();
+    resumed.fit(d.x, d.y, o);
+    CHECK(max_abs_difference(straight, resumed) == 0);
+}
+
+TEST_CASE("rank 0's callbacks stop training and set the learning rate on every rank", "[mpi][data_parallel]") {
+    struct StopAfterOne : Callback {
+        void on_epoch_end(TrainingControl& model, int epoch, const Logs&) override {
+            model.set_learning_rate(0.001);
+            if (epoch == 0) model.stop_training();
+        }
+    };
+    const Data d = data(64, 12);
+    auto m = plain_model(6);
+    auto o = options(5, 16, true);
+    if (ctx().primary()) o.callbacks.push_back(StopAfterOne{});  // only rank 0 has one
+    const History h = m.fit(d.x, d.y, o);
+    CHECK(h.epoch.size() == 1);
+    CHECK(m.learning_rate() == 0.001);
+    CHECK(ranks_differing_from_rank0(m) == 0);
+}
+
+TEST_CASE("a rank that fails mid-epoch stops every rank with an error", "[mpi][data_parallel][faults]") {
+    const Data d = data(96, 13);
+    Sequential<float> m("failing", 1);
+    m.add(Flatten());
+    m.add(std::make_unique<FailingLayer>(1, 3));
+    m.add(Dense(3));
+    m.compile(SGD(0.1), SparseCategoricalCrossentropy(true));
+    if (ctx().rank() == 1) {
+        CHECK_THROWS_MATCHES(m.fit(d.x, d.y, options(2, 16, true)), NumericError,
+                             test::error(ErrorId::numeric_nonfinite, {"made to fail here"}));
+    } else {
+        CHECK_THROWS_MATCHES(m.fit(d.x, d.y, options(2, 16, true)), DistributedError,
+                             test::error(ErrorId::distributed_peer, {"1 of the", "ranks failed in a training step"}));
+    }
+    // Every rank left fit at the same step: the next collective still pairs up.
+    CHECK(ranks_differing_from_rank0(m) == 0);
+}
+
+TEST_CASE("ranks that pass different data or options are refused before training", "[mpi][data_parallel][faults]") {
+    const Data d = data(64, 14);
+    auto m = plain_model(2);
+    auto o = options(1, ctx().rank() == 1 ? 8 : 16, true);
+    if (ctx().rank() == 1) {
+        CHECK_THROWS_MATCHES(m.fit(d.x, d.y, o), DistributedError,
+                             test::error(ErrorId::distributed_mismatch, {"batch_size 8 here, 16 on rank 0"}));
+    } else {
+        CHECK_THROWS_MATCHES(m.fit(d.x, d.y, o), DistributedError,
+                             test::error(ErrorId::distributed_peer, {"1 of the", "ranks failed"}));
+    }
+    // Wrong data on one rank fails its checks, and the others hear of it.
+    Tensor<int> y = d.y;
+    if (ctx().rank() == 1) y[0] = 7;
+    auto bad = plain_model(2);
+    if (ctx().rank() == 1) CHECK_THROWS_AS(bad.fit(d.x, y, options(1, 16, true)), ConfigError);
+    else CHECK_THROWS_AS(bad.fit(d.x, y, options(1, 16, true)), DistributedError);
+}
+
+int main(int argc, char** argv) {
+    // A short timeout: a failing check that leaves the ranks out of step
+    // ends the run in seconds rather than hanging it.
+    distributed::ContextOptions o;
+    o.timeout_seconds = 60;
+    distributed::Context context(argc, argv, o);
+    g_ctx = &context;
+    return Catch::Session().run(argc, argv);
+}
