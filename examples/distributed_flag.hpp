@@ -45,7 +45,7 @@ public:
         (void)argc;
         (void)argv;
         std::cerr << "error: "
-                  << lamina::DistributedError(lamina::ErrorId::distributed_failure,
+                  << lamina::DistributedError(lamina::ErrorId::distributed_unavailable,
                                               "--distributed: this build has no MPI; configure with -DLAMINA_MPI=ON "
                                               "(needs Open MPI: libopenmpi-dev, openmpi-bin; docs/distributed.md)")
                          .what()

@@ -3,10 +3,12 @@
 # and fuzzers too), examples and benchmarks need, with either compiler (g++ or
 # clang++-14). Idempotent: with every package installed it runs no apt-get.
 #
-#   scripts/install-deps.sh [--with-torch]
+#   scripts/install-deps.sh [--with-torch] [--with-mpi]
 #
 #   --with-torch   also install python3-torch and OpenBLAS (for the PyTorch
 #                  comparison in benchmarks/)
+#   --with-mpi     also install Open MPI (for LAMINA_MPI=ON: data-parallel
+#                  training, docs/distributed.md)
 #
 # Runs apt-get directly as root, through sudo otherwise.
 set -euo pipefail
@@ -32,13 +34,14 @@ packages=(
     clang-format-14        # CI checks that the sources match .clang-format
 )
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
 
 for arg in "$@"; do
     case "$arg" in
         # OpenBLAS for torch: Debian's default reference BLAS makes PyTorch
         # ~30x slower at GEMM and the comparison meaningless (docs/performance.md).
         --with-torch) packages+=(python3-torch libopenblas0-openmp) ;;
+        --with-mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
         -h | --help) usage; exit 0 ;;
         *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
     esac

@@ -3,7 +3,8 @@
 # `cmake --install`, add_subdirectory, and FetchContent (from a source
 # directory and from a file:// tarball, no network), the same with stb hidden
 # (lamina without its images component), lamina's own targets' view of
-# its headers, and the cuda component where nvcc is installed. The consumer projects
+# its headers, the cuda component where nvcc is installed, and the mpi component
+# in a LAMINA_MPI build. The consumer projects
 # are in consumer/; consumer/run_consumer.cmake drives one of them with the
 # same compiler, flags, generator and build type as this build. Each test
 # works in its own folder under <build>/tests/packaging/ and starts from scratch.
@@ -42,4 +43,21 @@ else()
   add_test(NAME packaging.find_package_cuda
            COMMAND sh -c "echo 'skipped: nvcc not found (CUDA toolkit at /usr/local/cuda)'; exit 77")
   set_tests_properties(packaging.find_package_cuda PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
+endif()
+
+# The mpi component from an installed lamina, in a build configured with
+# LAMINA_MPI (which found MPI); run with the MPI tests (ctest -L mpi).
+if(LAMINA_MPI)
+  add_test(NAME packaging.find_package_mpi
+    COMMAND ${CMAKE_COMMAND} -DMODE=find_package_mpi -DLAMINA_SOURCE_DIR=${lamina_SOURCE_DIR}
+      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/packaging/find_package_mpi -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
+      "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}" "-DGENERATOR=${CMAKE_GENERATOR}" -DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+      -DBUILD_TYPE=$<CONFIG> -DVERSION=${lamina_VERSION}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
+  set_tests_properties(packaging.find_package_mpi PROPERTIES LABELS "packaging;mpi" TIMEOUT 300
+    ENVIRONMENT "OMP_NUM_THREADS=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+else()
+  add_test(NAME packaging.find_package_mpi
+           COMMAND sh -c "echo 'skipped: the mpi component is tested in a build configured with -DLAMINA_MPI=ON'; exit 77")
+  set_tests_properties(packaging.find_package_mpi PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
 endif()

@@ -17,6 +17,8 @@
 #                            program compiled by NVCC (-DNVCC=...) against
 #                            lamina::cuda with -Werror, run (no GPU: it must
 #                            report lamina's device_unavailable error)
+#   find_package_mpi         consumer/find_package_mpi: COMPONENTS mpi, a program
+#                            against lamina::mpi with -Werror, run as one process
 #   add_subdirectory         consumer/add_subdirectory adds LAMINA_SOURCE_DIR
 #   add_subdirectory_no_stb  the same with stb hidden: lamina::lamina only
 #   fetchcontent_source_dir  consumer/fetchcontent, FetchContent_Declare(SOURCE_DIR)
@@ -168,6 +170,8 @@ elseif(MODE MATCHES "^find_package")
   if(MODE STREQUAL "find_package_cuda")
     set(consumer_src "${consumers}/find_package_cuda")
     list(APPEND consumer_args "-DCMAKE_CUDA_COMPILER=${NVCC}")
+  elseif(MODE STREQUAL "find_package_mpi")
+    set(consumer_src "${consumers}/find_package_mpi")
   endif()
   set(prefix "${WORK_DIR}/prefix")
   # Configured for another prefix: `cmake --install --prefix` must relocate the
@@ -255,6 +259,8 @@ endif()
 set(programs consumer consumer_portable consumer_instances)
 if(MODE STREQUAL "find_package_cuda")
   set(programs consumer_cuda)
+elseif(MODE STREQUAL "find_package_mpi")
+  set(programs consumer_mpi)
 endif()
 foreach(program IN LISTS programs)
   if(program STREQUAL "consumer_instances" AND NOT MODE STREQUAL "find_package")

@@ -43,9 +43,10 @@ enum class ErrorId : int {
     device_unavailable = 601,  // a device was asked for that this build or this machine does not have
     device_failure = 602,      // a device call failed (kernel launch, copy, cuBLAS); the message has the driver's words
 
-    distributed_peer = 701,      // another rank failed, or stopped answering within the timeout
-    distributed_mismatch = 702,  // the ranks disagree on the model, the data or fit's options
-    distributed_failure = 703,   // a call of the communication library (MPI) failed; the message has its words
+    distributed_unavailable = 701,  // distributed training was asked for where this build has no MPI
+    distributed_peer = 702,         // another rank failed, or stopped answering within the timeout
+    distributed_mismatch = 703,     // the ranks disagree on the model, the data or fit's options
+    distributed_failure = 704,      // a call of the communication library (MPI) failed; the message has its words
 };
 
 // Category name of an id, as it appears in messages: "io", "shape", ...

@@ -37,8 +37,8 @@ class BatchNormalizationLayer : public Layer<T, Device> {
 public:
     using typename Layer<T, Device>::TensorType;
 
-    BatchNormalizationLayer(double momentum, double epsilon, bool center, bool scale)
-        : momentum_(momentum), epsilon_(epsilon), center_(center), scale_(scale) {
+    BatchNormalizationLayer(double momentum, double epsilon, bool center, bool scale, bool synchronize = false)
+        : momentum_(momentum), epsilon_(epsilon), center_(center), scale_(scale), synchronize_(synchronize) {
         gamma_.name = "gamma";
         beta_.name = "beta";
         moving_mean_.name = "moving_mean";
@@ -75,6 +75,12 @@ public:
         make(moving_variance_, Initializer::Ones);
         batch_mean_.resize(s);
         batch_variance_.resize(s);
+        if (synchronize_) {
+            sum_dy_.resize(s);
+            sum_dy_xhat_.resize(s);
+            shift_scale_.resize(s);
+            shift_offset_.resize(s);
+        }
         return this->finish_build(input, input);
     }
 
@@ -92,6 +98,7 @@ public:
         T* mean = batch_mean_.data();
         T* variance = batch_variance_.data();
         Backend<Device>::batch_norm_moments(x.view(), channels_, mean, variance);
+        if (comm_) synchronize_moments(x.size() / channels_, mean, variance);
         Backend<Device>::batch_norm_forward(x.view(), channels_, mean, variance, gamma(), beta(), T(epsilon_),
                                             y.view());
         Backend<Device>::batch_norm_update_moving(channels_, static_cast<const T*>(mean),
@@ -104,9 +111,27 @@ public:
     void backward(const TensorType& x, const TensorType&, const TensorType& dy, TensorType* dx) override {
         const T* mean = batch_statistics_ ? batch_mean_.data() : moving_mean_.value.data();
         const T* variance = batch_statistics_ ? batch_variance_.data() : moving_variance_.value.data();
+        if (comm_ && batch_statistics_) {
+            synchronized_backward(x, dy, dx);
+            return;
+        }
         Backend<Device>::batch_norm_backward(x.view(), dy.view(), channels_, mean, variance, gamma(), T(epsilon_),
                                              batch_statistics_, scale_ ? gamma_.grad.data() : nullptr,
                                              center_ ? beta_.grad.data() : nullptr, dx ? dx->data() : nullptr);
+    }
+
+    // Synchronised statistics (Keras's synchronized=True) in a distributed
+    // fit: the moments and the backward's sums are those of the global
+    // batch, as one process would compute them with the whole batch.
+    void set_communicator(distributed::Communicator* comm) override { comm_ = synchronize_ ? comm : nullptr; }
+    void join_forward() override {
+        if (comm_ && this->trainable()) synchronize_moments(0, nullptr, nullptr);
+    }
+    void join_backward(bool computes_dx) override {
+        if (comm_ && this->trainable() && computes_dx) exchange_sums(0);
+    }
+    void reserve(Index batch) override {
+        if (synchronize_) correction_.reserve(batch * this->input_shape().size());
     }
 
     std::vector<Param<T, Device>*> params() override {
@@ -128,11 +153,14 @@ public:
     }
 
     LayerConfig config() const override {
-        return {{"momentum", config_number(momentum_)},
-                {"epsilon", config_number(epsilon_)},
-                {"center", center_ ? "true" : "false"},
-                {"scale", scale_ ? "true" : "false"},
-                {"trainable", this->trainable() ? "true" : "false"}};
+        LayerConfig c{{"momentum", config_number(momentum_)},
+                      {"epsilon", config_number(epsilon_)},
+                      {"center", center_ ? "true" : "false"},
+                      {"scale", scale_ ? "true" : "false"},
+                      {"trainable", this->trainable() ? "true" : "false"}};
+        // Written only when on, so that files of other models stay as they were.
+        if (synchronize_) c.push_back({"synchronized", "true"});
+        return c;
     }
 
     // For folding into a preceding layer: the inference transform's parts.
@@ -146,14 +174,122 @@ public:
 
 private:
     const T* gamma() const noexcept { return scale_ ? gamma_.value.data() : nullptr; }
+
+    // The global batch's mean and (biased) variance per channel from every
+    // rank's: `elements` values per channel here (0 on a rank without rows),
+    // combined in double precision, the same bits on every rank.
+    void synchronize_moments(Index elements, T* mean, T* variance) {
+        const auto C = static_cast<std::size_t>(channels_);
+        host_mean_.assign(C, T(0));
+        host_variance_.assign(C, T(0));
+        if (elements > 0) {
+            Backend<Device>::download(mean, channels_, host_mean_.data());
+            Backend<Device>::download(variance, channels_, host_variance_.data());
+        }
+        const double n = double(elements);
+        exchange_.assign(C + 1, 0.0);
+        exchange_[0] = n;
+        for (std::size_t c = 0; c < C; ++c) exchange_[c + 1] = n * double(host_mean_[c]);
+        comm_->allreduce_sum(exchange_.data(), exchange_.size());
+        global_elements_ = exchange_[0];
+        global_mean_.assign(exchange_.begin() + 1, exchange_.end());
+        for (auto& m : global_mean_) m /= global_elements_;
+        // Each rank's spread about the global mean: its variance plus its
+        // mean's distance from the global one.
+        exchange_.resize(C);
+        for (std::size_t c = 0; c < C; ++c) {
+            const double d = double(host_mean_[c]) - global_mean_[c];
+            exchange_[c] = n * (double(host_variance_[c]) + d * d);
+        }
+        comm_->allreduce_sum(exchange_.data(), C);
+        if (elements == 0) return;
+        for (std::size_t c = 0; c < C; ++c) {
+            host_mean_[c] = T(global_mean_[c]);
+            host_variance_[c] = T(exchange_[c] / global_elements_);
+        }
+        Backend<Device>::upload(host_mean_.data(), channels_, mean);
+        Backend<Device>::upload(host_variance_.data(), channels_, variance);
+    }
+
+    // The batch-statistics backward with the global batch's sums of dy and
+    // dy * xhat. The backend computes dx with this rank's sums,
+    //   dx = g/s (dy - S1_r/m - xhat S2_r/m)   (m: this rank's values per channel)
+    // and the global one, in this rank's scale (fit weights each rank's
+    // gradients by its share of the batch afterwards), is
+    //   dx = g/s (dy - S1/m - xhat S2/m),  S = sum over ranks of share x S_r,
+    // so the difference, g/s ((S1_r - S1) + (S2_r - S2) xhat) / m, is an
+    // affine map of xhat per channel: batch_norm_forward computes it, with
+    // those coefficients in place of gamma and beta, and it is added to dx.
+    // gamma's and beta's gradients are this rank's sums, weighted and summed
+    // over the ranks by fit like every other gradient.
+    void synchronized_backward(const TensorType& x, const TensorType& dy, TensorType* dx) {
+        const T* mean = batch_mean_.data();
+        const T* variance = batch_variance_.data();
+        sum_dy_.set_zero();
+        sum_dy_xhat_.set_zero();
+        Backend<Device>::batch_norm_backward(x.view(), dy.view(), channels_, mean, variance, gamma(), T(epsilon_), true,
+                                             sum_dy_xhat_.data(), sum_dy_.data(), dx ? dx->data() : nullptr);
+        if (scale_) add(sum_dy_xhat_, gamma_.grad);
+        if (center_) add(sum_dy_, beta_.grad);
+        if (!dx) return;
+        const Index elements = x.size() / channels_;
+        exchange_sums(elements);
+        const auto C = static_cast<std::size_t>(channels_);
+        host_gamma_.assign(C, T(1));
+        host_variance_.resize(C);
+        host_scale_.resize(C);
+        host_offset_.resize(C);
+        if (scale_) Backend<Device>::download(gamma_.value.data(), channels_, host_gamma_.data());
+        Backend<Device>::download(variance, channels_, host_variance_.data());
+        for (std::size_t c = 0; c < C; ++c) {
+            const double k =
+                double(host_gamma_[c]) / std::sqrt(double(host_variance_[c]) + epsilon_) / double(elements);
+            host_scale_[c] = T(k * (double(host_sums_[C + c]) - exchange_[C + c]));  // of xhat
+            host_offset_[c] = T(k * (double(host_sums_[c]) - exchange_[c]));
+        }
+        Backend<Device>::upload(host_scale_.data(), channels_, shift_scale_.data());
+        Backend<Device>::upload(host_offset_.data(), channels_, shift_offset_.data());
+        correction_.resize(x.shape());
+        Backend<Device>::batch_norm_forward(x.view(), channels_, mean, variance, shift_scale_.data(),
+                                            shift_offset_.data(), T(epsilon_), correction_.view());
+        add(correction_, *dx);
+    }
+    // This rank's sums of dy (S1_r) and dy * xhat (S2_r) per channel, into
+    // host_sums_, and their sums over the ranks weighted by each rank's share
+    // of the global batch, into exchange_ (S1 then S2).
+    void exchange_sums(Index elements) {
+        const auto C = static_cast<std::size_t>(channels_);
+        host_sums_.assign(2 * C, T(0));
+        if (elements > 0) {
+            Backend<Device>::download(sum_dy_.data(), channels_, host_sums_.data());
+            Backend<Device>::download(sum_dy_xhat_.data(), channels_, host_sums_.data() + C);
+        }
+        const double share = double(elements) / global_elements_;
+        exchange_.assign(2 * C, 0.0);
+        for (std::size_t i = 0; i < 2 * C; ++i) exchange_[i] = share * double(host_sums_[i]);
+        comm_->allreduce_sum(exchange_.data(), exchange_.size());
+    }
+    // to += from, element by element (a row added to a one-row matrix).
+    static void add(const TensorType& from, TensorType& to) {
+        Backend<Device>::add_bias_rows(TensorView<T, Device>(to.data(), Shape{1, to.size()}),
+                                       TensorView<const T, Device>(from.data(), Shape{from.size()}));
+    }
     const T* beta() const noexcept { return center_ ? beta_.value.data() : nullptr; }
 
     double momentum_, epsilon_;
-    bool center_, scale_;
+    bool center_, scale_, synchronize_;
     Index channels_ = 0;
     Param<T, Device> gamma_, beta_, moving_mean_, moving_variance_;
     TensorType batch_mean_, batch_variance_;  // (C,): the last training batch's statistics
     bool batch_statistics_ = false;           // whether the last forward used them
+
+    // Synchronised statistics: the communicator of the distributed fit
+    // running now, if any, and buffers sized once.
+    distributed::Communicator* comm_ = nullptr;
+    TensorType sum_dy_, sum_dy_xhat_, shift_scale_, shift_offset_, correction_;
+    std::vector<T> host_mean_, host_variance_, host_gamma_, host_sums_, host_scale_, host_offset_;
+    std::vector<double> exchange_, global_mean_;
+    double global_elements_ = 0;
 };
 
 // Keras's layers.BatchNormalization(axis=1, momentum=0.99, epsilon=0.001,
@@ -166,6 +302,7 @@ struct BatchNormalization {
     bool center = true;
     bool scale = true;
     bool trainable = true;
+    bool synchronize = false;  // Keras's synchronized: the global batch's statistics in a distributed fit
     std::string name;
 
     BatchNormalization() = default;
@@ -186,6 +323,13 @@ struct BatchNormalization {
         trainable = false;
         return *this;
     }
+    // In a distributed fit, normalise with the whole global batch's mean and
+    // variance rather than each rank's own rows' (Keras's synchronized=True;
+    // docs/distributed.md). Outside one it changes nothing.
+    BatchNormalization& synchronize_statistics(bool on = true) {
+        synchronize = on;
+        return *this;
+    }
 
     // Model files: the layer's type() and the inverse of its config().
     static constexpr const char* config_type = "BatchNormalization";
@@ -198,12 +342,14 @@ struct BatchNormalization {
         const bool center = c.flag("center");
         const bool scale = c.flag("scale");
         const bool trainable = c.flag("trainable");
-        return BatchNormalization(momentum, epsilon, center, scale, trainable);
+        const bool synchronize = c.has("synchronized") && c.flag("synchronized");
+        return BatchNormalization(momentum, epsilon, center, scale, trainable).synchronize_statistics(synchronize);
     }
 
     template <class T, class Device>
     LayerPtr<T, Device> make() const {
-        auto layer = std::make_unique<BatchNormalizationLayer<T, Device>>(momentum, epsilon, center, scale);
+        auto layer =
+            std::make_unique<BatchNormalizationLayer<T, Device>>(momentum, epsilon, center, scale, synchronize);
         layer->set_trainable(trainable);
         layer->set_name(name);
         return layer;

@@ -26,6 +26,13 @@ public:
     ConfigReader(const std::string& type, const std::string& name, const LayerConfig& config)
         : who_(type + " '" + name + "'"), config_(config) {}
 
+    // Whether a key is there: for keys newer than some files (read them
+    // only where present, so that older files still load).
+    bool has(const std::string& key) const {
+        for (const auto& kv : config_)
+            if (kv.first == key) return true;
+        return false;
+    }
     const std::string& text(const std::string& key) {
         for (const auto& [k, v] : config_)
             if (k == key) {

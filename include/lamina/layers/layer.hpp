@@ -29,6 +29,7 @@
 #include "lamina/core/random.hpp"
 #include "lamina/core/shape.hpp"
 #include "lamina/core/tensor.hpp"
+#include "lamina/distributed/communicator.hpp"
 
 namespace lamina {
 
@@ -88,6 +89,16 @@ public:
     // maps), if the layer has one: data-parallel training reseeds it per
     // rank (distributed/data_parallel.hpp).
     virtual Rng* generator() noexcept { return nullptr; }
+
+    // Data-parallel training: fit hands every layer its communicator for
+    // its duration (nullptr after). A layer that exchanges statistics
+    // between the ranks (a BatchNormalization that synchronises them) keeps
+    // it; on a rank that holds no rows of a batch, fit calls join_forward
+    // and join_backward instead of forward and backward, so that the layer
+    // still takes part in those exchanges.
+    virtual void set_communicator(distributed::Communicator* /*comm*/) {}
+    virtual void join_forward() {}
+    virtual void join_backward(bool /*computes_dx*/) {}
 
     // A layer whose output is a softmax may agree to receive dL/d(logits)
     // in backward() instead of dL/dy: cross-entropy then skips the softmax

@@ -217,6 +217,14 @@ public:
         const Index batch_size = std::min(options.batch_size, n_train);
         reserve(batch_size, x.shape(), y.shape());
         const bool sync_callbacks = comm && start_distributed(*comm, x, y, n_train, batch_size, options);
+        // The layers hold the communicator for this fit only, however it ends.
+        struct CommunicatorScope {
+            std::vector<LayerPtr<T, Device>>& layers;
+            ~CommunicatorScope() {
+                for (auto& l : layers) l->set_communicator(nullptr);
+            }
+        } communicator_scope{layers_};
+        for (auto& l : layers_) l->set_communicator(comm);
         const int verbose = primary ? options.verbose : 0;
         // Callbacks run on rank 0 only; what they change that training
         // reads (stop, learning rate, weights at the end) reaches the others
@@ -558,6 +566,7 @@ private:
         std::exception_ptr error;
         try {
             if (rows > 0) forward_backward(loss_total, comm);
+            else if (comm) join_step(*comm);
         } catch (...) {
             if (!comm) throw;
             error = std::current_exception();  // the others still wait for this rank's gradients
@@ -573,6 +582,16 @@ private:
         }
         optimizer_->step(params_cache_);
         plan_.invalidate();  // the weights and BatchNormalization's moving statistics moved
+    }
+    // A rank without rows in this batch: each layer joins the exchanges its
+    // forward and backward would make, and the gradient buckets start in the
+    // order backward would start them, so the collectives pair up.
+    void join_step(distributed::Communicator& comm) {
+        for (auto& l : layers_) l->join_forward();
+        for (std::size_t i = layers_.size(); i-- > first_trainable_;) {
+            layers_[i]->join_backward(i > first_trainable_);
+            buckets_.layer_done(i, comm);
+        }
     }
     void forward_backward(double* loss_total, distributed::Communicator* comm) {
         const Index batch = acts_[0].rows();
