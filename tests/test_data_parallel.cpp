@@ -357,3 +357,26 @@ TEST_CASE("ranks that pass different options, models or data are refused before 
     CHECK_THROWS_MATCHES(std::rethrow_exception(errors[0]), DistributedError,
                          test::error(ErrorId::distributed_peer, {"fit: 1 of the 2 ranks failed"}));
 }
+
+TEST_CASE("model files keep a BatchNormalization's synchronisation, and other layers' configs without the key",
+          "[distributed][batch_normalization][model_file]") {
+    Sequential<float> m("saved", 1);
+    m.add(Flatten());
+    m.add(Dense(4));
+    m.add(BatchNormalization().synchronize_statistics());
+    m.add(BatchNormalization());
+    m.compile(SGD(0.1), SparseCategoricalCrossentropy(true));
+    m.build(Shape{1, 6, 6});
+    test::TempDir dir("sync_bn_file");
+    const std::string path = dir.file("m.lamina");
+    m.save(path);
+    const auto loaded = Sequential<float>::load(path);
+    auto has_key = [](const LayerConfig& c) {
+        for (const auto& [k, v] : c)
+            if (k == "synchronized") return v == "true";
+        return false;
+    };
+    CHECK(has_key(loaded.layer(2).config()));
+    CHECK_FALSE(has_key(loaded.layer(3).config()));
+    CHECK(loaded.layer(3).config().size() == 5);  // momentum, epsilon, center, scale, trainable: as before
+}
