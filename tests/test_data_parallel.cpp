@@ -6,6 +6,7 @@
 
 #include <lamina/lamina.hpp>
 
+#include "data_parallel_fixtures.hpp"
 #include "matchers.hpp"
 #include "temp_dir.hpp"
 #include "thread_group.hpp"
@@ -16,93 +17,13 @@
 
 using namespace lamina;
 
-namespace {
-using Weights = std::vector<Tensor<float>>;
+using namespace test::dp;
 
-struct Data {
-    Tensor<float> x;
-    Tensor<int> y;
-};
-// Three classes of noisy 1x6x6 images.
-Data data(Index n, std::uint64_t seed) {
-    Rng rng(seed);
-    Data d{Tensor<float>(Shape{n, 1, 6, 6}), Tensor<int>(Shape{n})};
-    for (Index i = 0; i < n; ++i) {
-        const int c = int(rng.below(3));
-        d.y[i] = c;
-        for (Index j = 0; j < 36; ++j) d.x[i * 36 + j] = float(rng.normal(j % 3 == c ? 1.0 : 0.0, 0.5));
-    }
-    return d;
-}
-FitOptions<float> options(int epochs, Index batch, distributed::Communicator* comm = nullptr) {
-    FitOptions<float> o;
-    o.epochs = epochs;
-    o.batch_size = batch;
-    o.verbose = 0;
-    o.distributed = comm;
-    return o;
-}
-// No Dropout or BatchNormalization: the batch's gradient is the same however it is shared.
-Sequential<float> plain_model(std::uint64_t seed) {
-    Sequential<float> m("plain", seed);
-    m.add(Conv2D(4, 3, Activation::ReLU));
-    m.add(Flatten());
-    m.add(Dense(8, Activation::Tanh));
-    m.add(Dense(3));
-    m.compile(Adam(0.01), SparseCategoricalCrossentropy(true), {metrics::accuracy});
-    return m;
-}
-Sequential<float> noisy_model(std::uint64_t seed) {
-    Sequential<float> m("noisy", seed);
-    m.add(RandomTranslation(0.1, 0.1));
-    m.add(Conv2D(4, 3));
-    m.add(BatchNormalization());
-    m.add(Activation("relu"));
-    m.add(Flatten());
-    m.add(Dropout(0.3));
-    m.add(Dense(3));
-    m.compile(SGD(0.05, 0.9), SparseCategoricalCrossentropy(true), {metrics::accuracy});
-    return m;
-}
-double max_abs_difference(const Weights& a, const Weights& b) {
-    double d = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        for (Index j = 0; j < a[i].size(); ++j) d = std::max(d, std::abs(double(a[i][j]) - double(b[i][j])));
-    return d;
-}
-bool same_bits(const Weights& a, const Weights& b) {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (a[i].shape() != b[i].shape() ||
-            std::memcmp(a[i].data(), b[i].data(), std::size_t(a[i].size()) * sizeof(float)) != 0)
-            return false;
-    return true;
-}
+namespace {
 void require_no_errors(const std::vector<std::exception_ptr>& errors) {
     for (const auto& e : errors)
         if (e) std::rethrow_exception(e);
 }
-
-// Identity that throws on the ranks told to, at their `step`th forward.
-class FailingLayer : public Layer<float> {
-public:
-    FailingLayer(bool fails, int step) : fails_(fails), step_(step) {}
-    std::string type() const override { return "Failing"; }
-    Shape build(const Shape& input, Rng&) override { return this->finish_build(input, input); }
-    void infer(const TensorType& x, TensorType& y) const override { Backend<Cpu>::copy(x.view(), y.view()); }
-    void forward(const TensorType& x, TensorType& y, Mode) override {
-        if (fails_ && calls_++ == step_)
-            throw NumericError(ErrorId::numeric_nonfinite, "failing layer: made to fail here");
-        infer(x, y);
-    }
-    void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
-        if (dx) Backend<Cpu>::copy(dy.view(), dx->view());
-    }
-
-private:
-    bool fails_;
-    int step_, calls_ = 0;
-};
 }  // namespace
 
 TEST_CASE("share: near-equal rows per rank, in rank order, the first ranks one more", "[distributed]") {
@@ -153,26 +74,13 @@ TEST_CASE("a synchronised BatchNormalization over 3 ranks trains what 1 process 
     // third rank has none, and must still join the exchanges. (Batches of
     // 2 throughout would leave training chaotic enough that rounding alone
     // makes one process and three ranks part within an epoch.)
-    auto model = [](std::uint64_t seed) {
-        Sequential<float> m("sync_bn", seed);
-        m.add(Conv2D(4, 3));
-        m.add(BatchNormalization().synchronize_statistics());
-        m.add(Activation("relu"));
-        m.add(Flatten());
-        m.add(Dense(8));
-        m.add(BatchNormalization(0.9).synchronize_statistics());
-        m.add(Activation("tanh"));
-        m.add(Dense(3));
-        m.compile(SGD(0.05, 0.9), SparseCategoricalCrossentropy(true), {metrics::accuracy});
-        return m;
-    };
     const Data d = data(130, 15);
-    auto alone = model(8);
+    auto alone = synchronized_bn_model(8);
     alone.fit(d.x, d.y, options(2, 32));
     test::ThreadGroup group(3);
     std::vector<Weights> weights(3);
     require_no_errors(group.run([&](distributed::Communicator& comm) {
-        auto m = model(8);
+        auto m = synchronized_bn_model(8);
         m.fit(d.x, d.y, options(2, 32, &comm));
         weights[std::size_t(comm.rank())] = m.get_weights();
     }));

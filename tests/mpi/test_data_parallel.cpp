@@ -7,6 +7,7 @@
 #include <lamina/distributed/mpi.hpp>
 #include <lamina/lamina.hpp>
 
+#include "data_parallel_fixtures.hpp"
 #include "matchers.hpp"
 #include "temp_dir.hpp"
 
@@ -16,57 +17,15 @@
 #include <vector>
 
 using namespace lamina;
+using test::dp::Data;
+using test::dp::data;
+using test::dp::noisy_model;
+using test::dp::plain_model;
 
 namespace {
 distributed::Context* g_ctx = nullptr;
 distributed::Context& ctx() { return *g_ctx; }
 
-struct Data {
-    Tensor<float> x;
-    Tensor<int> y;
-};
-// Three classes of noisy 1x6x6 images; every rank makes the same.
-Data data(Index n, std::uint64_t seed) {
-    Rng rng(seed);
-    Data d{Tensor<float>(Shape{n, 1, 6, 6}), Tensor<int>(Shape{n})};
-    for (Index i = 0; i < n; ++i) {
-        const int c = int(rng.below(3));
-        d.y[i] = c;
-        for (Index j = 0; j < 36; ++j) d.x[i * 36 + j] = float(rng.normal(j % 3 == c ? 1.0 : 0.0, 0.5));
-    }
-    return d;
-}
-FitOptions<float> options(int epochs, Index batch, bool distributed) {
-    FitOptions<float> o;
-    o.epochs = epochs;
-    o.batch_size = batch;
-    o.verbose = 0;
-    if (distributed) o.distributed = &ctx();
-    return o;
-}
-// No Dropout or BatchNormalization: the same gradient in any split.
-Sequential<float> plain_model(std::uint64_t seed) {
-    Sequential<float> m("plain", seed);
-    m.add(Conv2D(4, 3, Activation::ReLU));
-    m.add(Flatten());
-    m.add(Dense(8, Activation::Tanh));
-    m.add(Dense(3));
-    m.compile(Adam(0.01), SparseCategoricalCrossentropy(true), {metrics::accuracy});
-    return m;
-}
-// Everything that draws random numbers or keeps statistics in training.
-Sequential<float> noisy_model(std::uint64_t seed) {
-    Sequential<float> m("noisy", seed);
-    m.add(RandomTranslation(0.1, 0.1));
-    m.add(Conv2D(4, 3));
-    m.add(BatchNormalization());
-    m.add(Activation("relu"));
-    m.add(Flatten());
-    m.add(Dropout(0.3));
-    m.add(Dense(3));
-    m.compile(SGD(0.05, 0.9), SparseCategoricalCrossentropy(true), {metrics::accuracy});
-    return m;
-}
 // How many ranks hold weights whose bits differ from rank 0's.
 int ranks_differing_from_rank0(const Sequential<float>& m) {
     double differ = 0;
@@ -79,32 +38,11 @@ int ranks_differing_from_rank0(const Sequential<float>& m) {
     return int(differ);
 }
 double max_abs_difference(const Sequential<float>& a, const Sequential<float>& b) {
-    double d = 0;
-    const auto wa = a.get_weights(), wb = b.get_weights();
-    for (std::size_t i = 0; i < wa.size(); ++i)
-        for (Index j = 0; j < wa[i].size(); ++j) d = std::max(d, std::abs(double(wa[i][j]) - double(wb[i][j])));
-    return d;
+    return test::dp::max_abs_difference(a.get_weights(), b.get_weights());
 }
-
-// Throws on one rank at one step: a rank that fails mid-epoch.
-class FailingLayer : public Layer<float> {
-public:
-    FailingLayer(int rank, int step) : rank_(rank), step_(step) {}
-    std::string type() const override { return "Failing"; }
-    Shape build(const Shape& input, Rng&) override { return this->finish_build(input, input); }
-    void infer(const TensorType& x, TensorType& y) const override { Backend<Cpu>::copy(x.view(), y.view()); }
-    void forward(const TensorType& x, TensorType& y, Mode) override {
-        if (ctx().rank() == rank_ && calls_++ == step_)
-            throw NumericError(ErrorId::numeric_nonfinite, "failing layer: made to fail here");
-        infer(x, y);
-    }
-    void backward(const TensorType&, const TensorType&, const TensorType& dy, TensorType* dx) override {
-        if (dx) Backend<Cpu>::copy(dy.view(), dx->view());
-    }
-
-private:
-    int rank_, step_, calls_ = 0;
-};
+FitOptions<float> options(int epochs, Index batch, bool distributed) {
+    return test::dp::options(epochs, batch, distributed ? &ctx() : nullptr);
+}
 }  // namespace
 
 TEST_CASE("2 ranks with half the batch each train the same weights as 1 process with the whole batch",
@@ -129,21 +67,11 @@ TEST_CASE("2 ranks with half the batch each train the same weights as 1 process 
 
 TEST_CASE("a synchronised BatchNormalization on 2 ranks trains what 1 process trains with the whole batch",
           "[mpi][data_parallel]") {
-    auto model = [](std::uint64_t seed) {
-        Sequential<float> m("sync_bn", seed);
-        m.add(Conv2D(4, 3));
-        m.add(BatchNormalization().synchronize_statistics());
-        m.add(Activation("relu"));
-        m.add(Flatten());
-        m.add(Dense(3));
-        m.compile(SGD(0.05, 0.9), SparseCategoricalCrossentropy(true), {metrics::accuracy});
-        return m;
-    };
     // 97 rows in batches of 32: the last batch of 1 row leaves rank 1 without any.
     const Data d = data(97, 16);
-    auto alone = model(8);
+    auto alone = test::dp::synchronized_bn_model(8);
     alone.fit(d.x, d.y, options(2, 32, false));
-    auto together = model(8);
+    auto together = test::dp::synchronized_bn_model(8);
     together.fit(d.x, d.y, options(2, 32, true));
     CHECK(max_abs_difference(alone, together) < 5e-5);
     CHECK(ranks_differing_from_rank0(together) == 0);
@@ -213,7 +141,7 @@ TEST_CASE("a rank that fails mid-epoch stops every rank with an error", "[mpi][d
     const Data d = data(96, 13);
     Sequential<float> m("failing", 1);
     m.add(Flatten());
-    m.add(std::make_unique<FailingLayer>(1, 3));
+    m.add(std::make_unique<test::dp::FailingLayer>(ctx().rank() == 1, 3));
     m.add(Dense(3));
     m.compile(SGD(0.1), SparseCategoricalCrossentropy(true));
     if (ctx().rank() == 1) {
