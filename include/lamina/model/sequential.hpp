@@ -216,7 +216,8 @@ public:
         if (options.seed) rng_.seed(*options.seed);
         const Index batch_size = std::min(options.batch_size, n_train);
         reserve(batch_size, x.shape(), y.shape());
-        const bool sync_callbacks = comm && start_distributed(*comm, x, y, n_train, batch_size, options);
+        const bool sync_callbacks =
+            comm && start_distributed(*comm, x, y, n_train, vx ? vx->rows() : 0, batch_size, options);
         // The layers hold the communicator for this fit only, however it ends.
         struct CommunicatorScope {
             std::vector<LayerPtr<T, Device>>& layers;
@@ -627,7 +628,7 @@ private:
     // generator. Returns whether rank 0 has callbacks to run, which the
     // others then follow step by step.
     bool start_distributed(distributed::Communicator& comm, const HostTensor& x, const HostTensor& y, Index n_train,
-                           Index batch_size, const Options& options) {
+                           Index n_validation, Index batch_size, const Options& options) {
         // The architecture as a hash of every parameter array's size and
         // flag: ranks that disagree would exchange buffers of other sizes.
         std::uint64_t arch = 1469598103934665603ULL;
@@ -635,6 +636,7 @@ private:
             for (const auto v : {std::uint64_t(p->value.size()), std::uint64_t(p->trainable)})
                 arch = (arch ^ v) * 1099511628211ULL;
         const char* names[] = {"training rows",
+                               "validation rows",
                                "values per sample in x",
                                "values per sample in y",
                                "batch_size",
@@ -643,11 +645,17 @@ private:
                                "shuffle",
                                "parameter arrays and sizes (low bits)",
                                "parameter arrays and sizes (high bits)"};
-        double mine[] = {double(n_train),         double(x.cols()),
-                         double(y.cols()),        double(batch_size),
-                         double(options.epochs),  double(options.initial_epoch),
-                         double(options.shuffle), double(arch & 0xffffffffu),
-                         double(arch >> 32),      double(!options.callbacks.empty())};
+        double mine[] = {double(n_train),
+                         double(n_validation),
+                         double(x.cols()),
+                         double(y.cols()),
+                         double(batch_size),
+                         double(options.epochs),
+                         double(options.initial_epoch),
+                         double(options.shuffle),
+                         double(arch & 0xffffffffu),
+                         double(arch >> 32),
+                         double(!options.callbacks.empty())};
         double root[std::size(mine)];
         std::copy(std::begin(mine), std::end(mine), root);
         comm.broadcast(root, sizeof root, 0);
