@@ -439,6 +439,47 @@ TEST_CASE("Conv2D results do not depend on how the batch is split across threads
     CHECK(max_abs_diff(kernel->grad, whole) < 1e-12);
 }
 
+TEST_CASE("Conv2D on a batch of one splits its filters across threads: the definition, and one thread's bits",
+          "[conv2d][threads][determinism]") {
+    // Large enough that a batch of one is split across two threads; filter
+    // counts that are and are not multiples of the split's unit of 4.
+    const int before = get_num_threads();
+    Rng rng(37);
+    struct Case {
+        Index filters, channels, height, width, kernel, stride;
+        bool same, bias;
+    };
+    for (const Case c : {Case{32, 1, 28, 28, 3, 1, false, true}, Case{64, 32, 13, 13, 3, 1, false, true},
+                         Case{18, 8, 17, 20, 3, 2, true, false}, Case{13, 8, 16, 15, 5, 1, true, true}}) {
+        CAPTURE(c.filters, c.channels, c.height, c.width, c.kernel, c.stride, c.same, c.bias);
+        const Shape sample{c.channels, c.height, c.width};
+        const auto spec = Conv2D(c.filters, c.kernel, c.stride, c.same ? Padding::Same : Padding::Valid,
+                                 Activation::ReLU, c.bias, Initializer::GlorotUniform, Initializer::GlorotUniform);
+        auto layer = built(spec, sample, rng);
+        const auto x = random_tensor(sample.with_batch(1), rng);
+        const auto& w = layer->params()[0]->value;
+        const Tensor<double>* b = c.bias ? &layer->params()[1]->value : nullptr;
+        set_num_threads(2);
+        CHECK(max_abs_diff(run(*layer, x), naive_conv(x, w, b, c.stride, c.same, true)) < 1e-12);
+
+        // In float, two threads give the bits that one gives.
+        Rng frng(41);
+        auto flayer = spec.make<float, Cpu>();
+        flayer->build(sample, frng);
+        const Tensor<float> xf = x.cast<float>();
+        Tensor<float> one(flayer->output_shape().with_batch(1)), two(one.shape());
+        set_num_threads(1);
+        flayer->reserve(1);
+        flayer->infer(xf, one);
+        set_num_threads(2);
+        flayer->reserve(1);
+        flayer->infer(xf, two);
+        CHECK(std::equal(one.begin(), one.end(), two.begin()));
+        CHECK(std::count(one.begin(), one.end(), 0.0f) < one.size());  // not all cut off by the ReLU
+    }
+    set_num_threads(before);
+}
+
 TEST_CASE("summary() shows conv models' NCHW shapes and parameter counts", "[conv2d][summary]") {
     Sequential<float> model;
     model.add(Conv2D(32, 3, Activation::ReLU));

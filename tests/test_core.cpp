@@ -3,6 +3,7 @@
 
 #include <lamina/lamina.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -169,6 +170,39 @@ TEST_CASE("Thread count can be set and read", "[core][threads]") {
     set_num_threads(before);
     REQUIRE_THROWS_AS(set_num_threads(0), ConfigError);
     CHECK(build_info().find("simd") != std::string::npos);
+}
+
+TEST_CASE("gemm: a row vector times a large matrix, split across threads, equals its definition and one thread's bits",
+          "[core][gemm][threads]") {
+    // A batch-1 Dense layer's product: C (1, n) = alpha * a (1, k) * B (k, n)
+    // + beta * C, its columns split across two threads where k*n is large.
+    const int before = get_num_threads();
+    Rng rng(43);
+    for (const Index n : {200, 128, 40})
+        for (const bool trans_a : {false, true})
+            for (const float beta : {0.0f, 1.0f}) {
+                const Index k = 1700;
+                CAPTURE(n, trans_a, beta);
+                std::vector<float> a(static_cast<std::size_t>(k)), b(static_cast<std::size_t>(k * n)),
+                    c0(static_cast<std::size_t>(n));
+                for (auto& v : a) v = float(rng.uniform(-1, 1));
+                for (auto& v : b) v = float(rng.uniform(-1, 1));
+                for (auto& v : c0) v = float(rng.uniform(-1, 1));
+                std::vector<float> one = c0, two = c0;
+                set_num_threads(1);
+                backend::gemm(Cpu{}, trans_a, false, 1, n, k, 0.5f, a.data(), b.data(), beta, one.data());
+                set_num_threads(2);
+                backend::gemm(Cpu{}, trans_a, false, 1, n, k, 0.5f, a.data(), b.data(), beta, two.data());
+                CHECK(one == two);
+                double worst = 0;
+                for (Index j = 0; j < n; ++j) {
+                    double want = double(beta) * c0[std::size_t(j)];
+                    for (Index p = 0; p < k; ++p) want += 0.5 * double(a[std::size_t(p)]) * b[std::size_t(p * n + j)];
+                    worst = std::max(worst, std::abs(want - two[std::size_t(j)]));
+                }
+                CHECK(worst < 1e-4);
+            }
+    set_num_threads(before);
 }
 
 namespace {

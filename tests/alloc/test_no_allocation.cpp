@@ -12,6 +12,9 @@
 
 #include <lamina/lamina.hpp>
 
+#include <utility>
+#include <vector>
+
 #include "../../examples/networks.hpp"
 #include "counting_malloc.hpp"
 
@@ -115,6 +118,35 @@ TEST_CASE("a training step allocates nothing: the example CNNs", "[alloc]") {
         INFO("deep CNN: " << count << " allocations");
         CHECK(count == 0);
     }
+}
+
+TEST_CASE("a batch-1 forward allocates nothing: the keras CNN's layers, on one thread and on two", "[alloc]") {
+    // What predict(x, 1) runs for each layer (predict itself allocates its
+    // result): the convolutions and the Dense layers have their own batch-1
+    // paths, split across the team.
+    Sequential<float> model("keras", 1);
+    examples::add_cnn(model, "keras");
+    model.build(Shape{1, 28, 28});
+    const int before = get_num_threads();
+    for (const int threads : {1, 2}) {
+        set_num_threads(threads);
+        std::vector<Tensor<float>> acts;
+        acts.push_back(random_images(1, Shape{1, 28, 28}, 7));
+        for (std::size_t i = 0; i < model.size(); ++i) {
+            model.layer(i).reserve(1);
+            acts.emplace_back(model.layer(i).output_shape().with_batch(1));
+        }
+        auto forward = [&] {
+            for (std::size_t i = 0; i < model.size(); ++i) std::as_const(model).layer(i).infer(acts[i], acts[i + 1]);
+        };
+        forward();  // first touch of the threads' workspaces
+        alloc_test::arm();
+        for (int call = 0; call < 3; ++call) forward();
+        const long long count = alloc_test::disarm();
+        INFO(threads << " threads: " << count << " allocations");
+        CHECK(count == 0);
+    }
+    set_num_threads(before);
 }
 
 TEST_CASE("a training step allocates nothing: the other layers, losses and optimizers", "[alloc]") {

@@ -122,9 +122,13 @@ struct Backend<Cpu> {
     }
 
     // ---- pooling (backend/cpu/pooling.hpp): planes split across threads (small inputs: one) ----
+    // The forward splits from a quarter of min_parallel values on: after a
+    // batch-1 convolution (split by filters, conv2d.hpp) each thread then
+    // pools about the planes it wrote, from its own core's cache.
     template <class T>
     static void pool2d_forward(PoolKind kind, const Window2D& g, ConstView<T> x, View<T> y) {
-        backend::parallel_blocks(x.rows() * g.channels, g.in_plane(), [&](int, Index begin, Index end) {
+        const Index planes = x.rows() * g.channels;
+        backend::parallel_blocks(planes, g.in_plane(), backend::min_parallel / 4, [&](int, Index begin, Index end) {
             backend::pool_forward(kind, g, x.data() + begin * g.in_plane(), end - begin,
                                   y.data() + begin * g.out_plane());
         });

@@ -8,7 +8,9 @@
 // a contiguous block of the batch, expands a chunk of samples into columns
 // (im2col.hpp) in its own scratch buffers and multiplies them by the kernel
 // on its own, since splitting the batch beats Eigen's threading on these
-// narrow products (docs/performance.md). The backward keeps per-thread dW/db
+// narrow products (docs/performance.md). The forward of a batch of one
+// splits its filters across the threads instead (conv2d_forward_sample), for
+// the same bits as on one thread. The backward keeps per-thread dW/db
 // partials in a Conv2DWorkspace and sums them in thread order, so the result
 // depends on the thread count only. conv2d_reserve sizes every buffer for
 // batches up to `batch`; after it neither call allocates.
@@ -56,6 +58,49 @@ inline Index conv_chunk(const Window2D& g, Index filters) {
     return std::max<Index>(1, budget / std::max<Index>(per_sample, 1));
 }
 
+// A batch of one splits its filters across the team instead, in units of 4
+// (the GEMM kernel's column tile), when the team's threads get Eigen's
+// 50,000 multiply-adds (gemm.hpp's rule) or more each.
+constexpr Index conv_filter_unit = 4;
+
+inline bool conv_split_sample(const Window2D& g, Index filters) {
+    const int threads = team_size();
+    const double work = double(g.out_plane()) * double(filters) * double(g.patch_size());
+    return threads > 1 && work >= 50000.0 * threads && filters >= 2 * conv_filter_unit;
+}
+
+// One sample, its filters split into one block per thread, in one parallel
+// region: each thread expands the whole sample into its own columns (im2col),
+// multiplies them by its filters with the single-threaded GEMM straight into
+// its planes of y, and adds bias and activation there. Each thread writes
+// only its own planes, contiguous: split by output positions instead, both
+// threads would write into the same cache lines of every plane, and those
+// lines moving between the cores cost more than the second expansion.
+template <class T>
+void conv2d_forward_sample(const Window2D& g, Index filters, ActivationKind act, const T* x, const T* kernel,
+                           const T* bias, T* y) {
+    const Index P = g.out_plane(), rows = g.patch_size(), unit = conv_filter_unit;
+    parallel_blocks((filters + unit - 1) / unit, [&](int, Index u0, Index u1) {
+        const Index f0 = std::min(filters, u0 * unit), f1 = std::min(filters, u1 * unit), len = f1 - f0;
+        if (len <= 0) return;
+        T* cols = scratch<T, ConvColumns>(rows * P);
+        im2col(g, x, 1, cols);
+        T* out = y + f0 * P;
+        // y[f0:f1] (len, P) = W[f0:f1] (len, rows) . cols (rows, P), as
+        // column-major yᵀ (P, len) += colsᵀ (P, rows) . W[f0:f1]ᵀ (rows, len)
+        // from zero, blocked as the whole product, then bias and activation:
+        // the same bits as one thread's path below.
+        std::fill_n(out, len * P, T(0));
+        gemm_serial<T, Eigen::ColMajor, Eigen::ColMajor>(P, len, rows, T(1), cols, P, kernel + f0 * rows, rows, out, P,
+                                                         filters);
+        for (Index f = f0; f < f1; ++f, out += P) {
+            if (bias)
+                for (Index p = 0; p < P; ++p) out[p] += bias[f];
+            activate_span(act, out, P);
+        }
+    });
+}
+
 }  // namespace detail
 
 template <class T>
@@ -71,6 +116,10 @@ void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, Tensor
                     TensorView<const T> kernel, const T* bias, TensorView<T> y) {
     const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
     const Index rows = g.patch_size();
+    if (x.rows() == 1 && detail::conv_split_sample(g, filters)) {
+        detail::conv2d_forward_sample(g, filters, act, x.data(), kernel.data(), bias, y.data());
+        return;
+    }
     parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
         T* cols = scratch<T, detail::ConvColumns>(rows * std::min(chunk, end - begin) * P);
         T* out = scratch<T, detail::ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);

@@ -23,6 +23,7 @@
 
 #include "lamina/core/eigen.hpp"
 
+#include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/backend/cpu/scratch.hpp"
 #include "lamina/core/denormals.hpp"
 #include "lamina/core/device.hpp"
@@ -57,10 +58,14 @@ public:
 
 // Column-major C(rows, cols) += alpha * L(rows, depth) * R(depth, cols) on the
 // calling thread; L and R are column- or row-major with the given strides.
+// blocking_cols, when given, is the column count of a larger product that
+// this one is a column slice of: blocked as that product is, the slice's
+// values come out the same bits as they do in the whole product, when the
+// slice starts on a multiple of the kernel's column tile (4).
 template <class T, int LhsOrder, int RhsOrder>
 void gemm_serial(Index rows, Index cols, Index depth, T alpha, const T* lhs, Index lhs_stride, const T* rhs,
-                 Index rhs_stride, T* res, Index res_stride) {
-    ScratchBlocking<T> blocking(rows, cols, depth);
+                 Index rhs_stride, T* res, Index res_stride, Index blocking_cols = 0) {
+    ScratchBlocking<T> blocking(rows, std::max(cols, blocking_cols), depth);
     Eigen::internal::general_matrix_matrix_product<Index, T, LhsOrder, false, T, RhsOrder, false, Eigen::ColMajor,
                                                    1>::run(rows, cols, depth, lhs, lhs_stride, rhs, rhs_stride, res, 1,
                                                            res_stride, alpha, blocking, nullptr);
@@ -117,6 +122,13 @@ void gemm_colmajor(Index rows, Index cols, Index depth, T alpha, const T* lhs, I
     }
 }
 
+// Whether a row vector times a (k, n) matrix is worth splitting by columns
+// across the team: a batch-1 Dense layer's forward, which reads the whole
+// kernel for one multiply-add per value.
+inline bool split_row_times_matrix(Index n, Index k) {
+    return team_size() > 1 && n >= 32 && double(n) * double(k) >= double(Index(1) << 16);
+}
+
 }  // namespace detail
 
 template <class T>
@@ -128,6 +140,33 @@ void gemm(Cpu, bool trans_a, bool trans_b, Index m, Index n, Index k, T alpha, c
     if (beta == T(0)) C.setZero();
     else if (beta != T(1)) C *= beta;
     if (k == 0 || alpha == T(0)) return;
+
+    // A row vector times B (k, n), as a batch-1 Dense layer's forward: a is
+    // k contiguous values however it is stored. Spelled with vector maps,
+    // which Eigen's GEMV reads in place (a one-row matrix map makes it copy
+    // a to the heap on every call). Large products split C's columns, in
+    // blocks of 16, across the team: each thread reads only its columns of
+    // B, which then stay in its core's cache from one call to the next, and
+    // every C value is the same dot product, in the same order, as on one thread.
+    if (m == 1 && !trans_b) {
+        using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+        using Columns = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+        auto columns = [&](Index j0, Index len) {
+            Eigen::Map<RowVector> Cj(c + j0, len);
+            Cj.noalias() +=
+                alpha * (Eigen::Map<const RowVector>(a, k) * Columns(b + j0, k, len, Eigen::OuterStride<>(n)));
+        };
+        if (!detail::split_row_times_matrix(n, k)) {
+            columns(0, n);
+            return;
+        }
+        constexpr Index unit = 16;
+        parallel_blocks((n + unit - 1) / unit, [&](int, Index u0, Index u1) {
+            const Index j0 = std::min(n, u0 * unit), len = std::min(n, u1 * unit) - j0;
+            if (len > 0) columns(j0, len);
+        });
+        return;
+    }
 
     // Matrix-vector products and tiny ones: Eigen's GEMV and coefficient-wise
     // kernels, which neither pack nor allocate. Spelled four ways so that

@@ -79,13 +79,20 @@ void parallel_blocks(Index n, F&& f) {
 // items hold fewer than min_parallel values: a batch-1 layer would wake the
 // team for less work than the wake-up costs. The choice depends on n and
 // item_size only, so results stay deterministic.
+// parallel_blocks(n, item_size, min_values, f): the same with a threshold
+// of the caller's own, for work whose split pays below min_parallel.
 template <class F>
-void parallel_blocks(Index n, Index item_size, F&& f) {
-    if (n * item_size < min_parallel) {
+void parallel_blocks(Index n, Index item_size, Index min_values, F&& f) {
+    if (n * item_size < min_values) {
         f(0, Index(0), n);
         return;
     }
     parallel_blocks(n, std::forward<F>(f));
+}
+
+template <class F>
+void parallel_blocks(Index n, Index item_size, F&& f) {
+    parallel_blocks(n, item_size, min_parallel, std::forward<F>(f));
 }
 
 }  // namespace lamina::backend
