@@ -201,6 +201,13 @@ TEST_CASE("lamina::onnx::save names a layer it cannot export, and a name two ten
     clash.build(Shape{3});
     CHECK_THROWS_MATCHES(lamina::onnx::to_model_proto(clash), ConfigError,
                          test::error(ErrorId::config_argument, {"Dense 'input'", "a tensor named 'input'"}));
+    // A fused activation's output carries the layer's name too.
+    Sequential<float> twice("twice");
+    twice.add(Dense(2, Activation::ReLU).named("dense/kernel"));
+    twice.add(Dense(2, Activation::ReLU).named("dense"));
+    twice.build(Shape{3});
+    CHECK_THROWS_MATCHES(lamina::onnx::to_model_proto(twice), ConfigError,
+                         test::error(ErrorId::config_argument, {"Dense 'dense'", "a tensor named 'dense/kernel'"}));
 }
 
 TEST_CASE("a model that inference reduces to nothing exports an Identity") {

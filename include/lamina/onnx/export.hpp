@@ -163,16 +163,18 @@ inline void set_window(::onnx::NodeProto& n, const Window2D& g) {
     set_ints(n, "pads", {g.pad_top, g.pad_left, total_h - g.pad_top, total_w - g.pad_left});
 }
 
-// The layer's output from its linear part's: the fused activation as a node
-// of its own, or the linear part itself named after the layer.
+// The tensor a Dense or Conv2D's linear part writes: the layer's own name
+// when it has no activation, else "<layer>/preactivation", which the fused
+// activation's node (fused_activation) reads to write the layer's name.
 inline std::string linear_output(GraphWriter& w, const std::string& name, const std::string& who,
                                  ActivationKind activation) {
     return w.claim(activation == ActivationKind::Linear ? name : name + "/preactivation", who);
 }
-inline void fused_activation(GraphWriter& w, const std::string& name, ActivationKind activation,
+inline void fused_activation(GraphWriter& w, const std::string& name, const std::string& who, ActivationKind activation,
                              const std::string& preactivation) {
     if (activation == ActivationKind::Linear) return;
-    auto& n = w.node(activation_op(activation), name + "/" + activation_op(activation), {preactivation}, name);
+    auto& n =
+        w.node(activation_op(activation), name + "/" + activation_op(activation), {preactivation}, w.claim(name, who));
     if (activation == ActivationKind::Softmax) set_int(n, "axis", -1);
 }
 
@@ -209,7 +211,7 @@ std::string add_layer(GraphWriter& w, const Layer<float, Device>& layer,
         const std::string linear = linear_output(w, name, who, spec.activation.kind);
         if (weight("bias")) w.node("Gemm", name + "/Gemm", {x, kernel, param_input("bias")}, linear);
         else w.node("Gemm", name + "/Gemm", {x, kernel}, linear);
-        fused_activation(w, name, spec.activation.kind, linear);
+        fused_activation(w, name, who, spec.activation.kind, linear);
         return name;
     }
     if (type == "Conv2D") {
@@ -222,7 +224,7 @@ std::string add_layer(GraphWriter& w, const Layer<float, Device>& layer,
         set_window(n, g);
         set_ints(n, "dilations", {1, 1});
         set_int(n, "group", 1);
-        fused_activation(w, name, spec.activation.kind, linear);
+        fused_activation(w, name, who, spec.activation.kind, linear);
         return name;
     }
     if (type == "MaxPooling2D" || type == "AveragePooling2D") {
