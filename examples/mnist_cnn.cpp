@@ -46,6 +46,7 @@
 #include "device_flag.hpp"
 #include "distributed_flag.hpp"
 #include "networks.hpp"
+#include "onnx_flag.hpp"
 #include "plot_flags.hpp"
 #include "training_flags.hpp"
 
@@ -57,7 +58,7 @@ const char* usage =
     "usage: mnist_cnn [--net keras|deep|best] [--epochs N] [--batch-size B] [--dataset mnist|fashion]\n"
     "                 [--data DIR] [--seed S] [--threads T] [--verbose 0|1|2] [--normalize 0|1] [--augment 0|1]\n"
     "                 [--device cpu|cuda] [--distributed] [--save PATH] [--resume PATH] [--early-stopping N]\n"
-    "                 [--checkpoint PATTERN] [--csv FILE] [--plots DIR]\n"
+    "                 [--checkpoint PATTERN] [--csv FILE] [--plots DIR] [--export-onnx PATH]\n"
     "Defaults follow each network's notebook (keras, deep) or docs/tutorial.md (best: 17 epochs, batch\n"
     "128), with inputs pixels / 255 (--normalize 1: notebook 003's per-column L2 normalisation).\n"
     "--augment 1 adds random rotations, zooms and shifts in training.\n"
@@ -66,15 +67,16 @@ const char* usage =
     "set from DIR instead.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n"
     "--distributed trains data-parallel on every process mpirun starts (a LAMINA_MPI=ON build), e.g.\n"
-    "  mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1 mnist_cnn --distributed\n";
+    "  mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1 mnist_cnn --distributed\n"
+    "--export-onnx PATH writes the trained model as an ONNX file (a LAMINA_ONNX=ON build; docs/onnx.md).\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
     examples::Cli cli(argc, argv, usage,
-                      examples::PlotFlags::names(
+                      examples::OnnxExport::names(examples::PlotFlags::names(
                           examples::TrainingFlags::names({"net", "epochs", "batch-size", "dataset", "data", "seed",
-                                                          "threads", "verbose", "normalize", "augment", "device"})),
+                                                          "threads", "verbose", "normalize", "augment", "device"}))),
                       {"distributed"});
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep", "best"});
     const bool deep = net == "deep";  // the only one that holds out a validation set
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
     const examples::TrainingFlags training(cli);
     training.check_outputs(cli, /*validates=*/deep);
     const examples::PlotFlags plots(cli);
+    const examples::OnnxExport onnx_export(cli);
     const examples::Device device(cli.get_choice("device", "cpu", {"cpu", "cuda"}));
     examples::Distributed distributed(cli.has("distributed"), argc, argv);
 
@@ -129,6 +132,7 @@ int main(int argc, char** argv) {
         if (distributed.primary()) {  // every rank holds the same model and results
             training.save_if_asked(model);
             plots.write(model, history, mnist.test.x, mnist.test.y);
+            onnx_export.write_if_asked(model);
             std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
         }
     } catch (const Error& e) {

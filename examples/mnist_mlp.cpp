@@ -25,6 +25,7 @@
 #include "device_flag.hpp"
 #include "distributed_flag.hpp"
 #include "networks.hpp"
+#include "onnx_flag.hpp"
 #include "plot_flags.hpp"
 #include "training_flags.hpp"
 
@@ -37,13 +38,14 @@ const char* usage =
     "                 [--optimizer sgd|adam|rmsprop] [--dataset mnist|fashion] [--data DIR] [--seed S]\n"
     "                 [--threads T] [--verbose 0|1|2] [--device cpu|cuda] [--distributed]\n"
     "                 [--save PATH] [--resume PATH] [--early-stopping N] [--checkpoint PATTERN] [--csv FILE]\n"
-    "                 [--plots DIR]\n"
+    "                 [--plots DIR] [--export-onnx PATH]\n"
     "Defaults follow each network's notebook. --dataset mnist reads the bundled data/mnist; --dataset fashion\n"
     "reads Fashion-MNIST from /usr/share/datasets/fashion-mnist ('apt install dataset-fashion-mnist');\n"
     "--data DIR reads the data set from DIR instead.\n"
     "--resume continues a --save'd or --checkpoint'ed run of the same --net up to --epochs in total.\n"
     "--distributed trains data-parallel on every process mpirun starts (a LAMINA_MPI=ON build), e.g.\n"
-    "  mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1 mnist_mlp --distributed\n";
+    "  mpirun -np 2 --bind-to core -x OMP_NUM_THREADS=1 mnist_mlp --distributed\n"
+    "--export-onnx PATH writes the trained model as an ONNX file (a LAMINA_ONNX=ON build; docs/onnx.md).\n";
 
 struct NetDefaults {
     int epochs;
@@ -62,8 +64,8 @@ NetDefaults defaults_for(const std::string& net) {
 int main(int argc, char** argv) {
     examples::Cli cli(
         argc, argv, usage,
-        examples::PlotFlags::names(examples::TrainingFlags::names(
-            {"net", "epochs", "batch-size", "optimizer", "dataset", "data", "seed", "threads", "verbose", "device"})),
+        examples::OnnxExport::names(examples::PlotFlags::names(examples::TrainingFlags::names(
+            {"net", "epochs", "batch-size", "optimizer", "dataset", "data", "seed", "threads", "verbose", "device"}))),
         {"distributed"});
     const std::string net = cli.get_choice("net", "keras128", {"keras128", "dense512", "mlp300"});
     const NetDefaults d = defaults_for(net);
@@ -77,6 +79,7 @@ int main(int argc, char** argv) {
     const examples::TrainingFlags training(cli);
     training.check_outputs(cli, /*validates=*/net == "mlp300");
     const examples::PlotFlags plots(cli);
+    const examples::OnnxExport onnx_export(cli);
     const examples::Device device(cli.get_choice("device", "cpu", {"cpu", "cuda"}));
     examples::Distributed distributed(cli.has("distributed"), argc, argv);
 
@@ -125,6 +128,7 @@ int main(int argc, char** argv) {
         if (distributed.primary()) {  // every rank holds the same model and results
             training.save_if_asked(model);
             plots.write(model, history, mnist.test.x, mnist.test.y);
+            onnx_export.write_if_asked(model);
             std::printf("test_accuracy=%.4f test_loss=%.4f\n", result.accuracy(), result.loss);
         }
     } catch (const Error& e) {

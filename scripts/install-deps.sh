@@ -3,14 +3,17 @@
 # and fuzzers too), examples and benchmarks need, with either compiler (g++ or
 # clang++-14). Idempotent: with every package installed it runs no apt-get.
 #
-#   scripts/install-deps.sh [--with-torch] [--with-mpi]
+#   scripts/install-deps.sh [--with-torch] [--with-mpi] [--with-onnx]
 #
 #   --with-torch   also install python3-torch and OpenBLAS (for the PyTorch
 #                  comparison in benchmarks/)
 #   --with-mpi     also install Open MPI (for LAMINA_MPI=ON: data-parallel
 #                  training, docs/distributed.md)
+#   --with-onnx    also install ONNX and protobuf (for LAMINA_ONNX=ON: ONNX
+#                  export, docs/onnx.md), python3-onnx and Node.js for its
+#                  tests, and ONNX Runtime's Node.js package into .onnxruntime/
 #
-# Runs apt-get directly as root, through sudo otherwise.
+# Runs apt-get directly as root, through sudo otherwise; npm as the caller.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 
@@ -34,14 +37,20 @@ packages=(
     clang-format-14        # CI checks that the sources match .clang-format
 )
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; }
 
+with_onnx=0
 for arg in "$@"; do
     case "$arg" in
         # OpenBLAS for torch: Debian's default reference BLAS makes PyTorch
         # ~30x slower at GEMM and the comparison meaningless (docs/performance.md).
         --with-torch) packages+=(python3-torch libopenblas0-openmp) ;;
         --with-mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
+        --with-onnx)
+            packages+=(libonnx-dev libprotobuf-dev python3-onnx) with_onnx=1
+            # A node and npm of another origin (NodeSource's nodejs bundles npm)
+            # conflict with Debian's npm package: keep them.
+            command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm) ;;
         -h | --help) usage; exit 0 ;;
         *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
     esac
@@ -53,8 +62,25 @@ for p in "${packages[@]}"; do
     [[ "$status" == installed ]] || missing+=("$p")
 done
 
+# ONNX Runtime is not packaged by Debian; its Node.js package carries the
+# CPU runtime itself. --ignore-scripts skips its install script, which would
+# download the CUDA one. The tests find it through NODE_PATH (tests/CMakeLists.txt).
+install_onnxruntime() {
+    [[ $with_onnx -eq 1 ]] || return 0
+    local dir
+    dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.onnxruntime"
+    if [[ -f "$dir/node_modules/onnxruntime-node/package.json" ]]; then
+        echo "install-deps.sh: onnxruntime-node is already in $dir" >&2
+        return 0
+    fi
+    echo "install-deps.sh: installing onnxruntime-node into $dir" >&2
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --ignore-scripts --no-audit --no-fund onnxruntime-node@1.31.1
+}
+
 if [[ ${#missing[@]} -eq 0 ]]; then
     echo "install-deps.sh: all ${#packages[@]} packages are already installed" >&2
+    install_onnxruntime
     exit 0
 fi
 
@@ -77,3 +103,4 @@ fi
 echo "install-deps.sh: installing ${missing[*]}" >&2
 "${as_root[@]}" apt-get -q update
 "${as_root[@]}" apt-get -q install -y --no-install-recommends "${missing[@]}"
+install_onnxruntime

@@ -3,8 +3,8 @@
 # `cmake --install`, add_subdirectory, and FetchContent (from a source
 # directory and from a file:// tarball, no network), the same with stb hidden
 # (lamina without its images component), lamina's own targets' view of
-# its headers, the cuda component where nvcc is installed, and the mpi component
-# in a LAMINA_MPI build. The consumer projects
+# its headers, the cuda component where nvcc is installed, the mpi component
+# in a LAMINA_MPI build, and the onnx component in a LAMINA_ONNX build. The consumer projects
 # are in consumer/; consumer/run_consumer.cmake drives one of them with the
 # same compiler, flags, generator and build type as this build. Each test
 # works in its own folder under <build>/tests/packaging/ and starts from scratch.
@@ -60,4 +60,20 @@ else()
   add_test(NAME packaging.find_package_mpi
            COMMAND sh -c "echo 'skipped: the mpi component is tested in a build configured with -DLAMINA_MPI=ON'; exit 77")
   set_tests_properties(packaging.find_package_mpi PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
+endif()
+
+# The onnx component from an installed lamina, in a build configured with
+# LAMINA_ONNX (which found ONNX); run with the ONNX tests (ctest -L onnx).
+if(LAMINA_ONNX)
+  add_test(NAME packaging.find_package_onnx
+    COMMAND ${CMAKE_COMMAND} -DMODE=find_package_onnx -DLAMINA_SOURCE_DIR=${lamina_SOURCE_DIR}
+      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/packaging/find_package_onnx -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
+      "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}" "-DGENERATOR=${CMAKE_GENERATOR}" -DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+      -DBUILD_TYPE=$<CONFIG> -DVERSION=${lamina_VERSION}
+      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
+  set_tests_properties(packaging.find_package_onnx PROPERTIES LABELS "packaging;onnx" TIMEOUT 300)
+else()
+  add_test(NAME packaging.find_package_onnx
+           COMMAND sh -c "echo 'skipped: the onnx component is tested in a build configured with -DLAMINA_ONNX=ON'; exit 77")
+  set_tests_properties(packaging.find_package_onnx PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
 endif()

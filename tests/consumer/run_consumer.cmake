@@ -19,6 +19,8 @@
 #                            report lamina's device_unavailable error)
 #   find_package_mpi         consumer/find_package_mpi: COMPONENTS mpi, a program
 #                            against lamina::mpi with -Werror, run as one process
+#   find_package_onnx        consumer/find_package_onnx: COMPONENTS onnx, a program
+#                            against lamina::onnx with -Werror that exports a model
 #   add_subdirectory         consumer/add_subdirectory adds LAMINA_SOURCE_DIR
 #   add_subdirectory_no_stb  the same with stb hidden: lamina::lamina only
 #   fetchcontent_source_dir  consumer/fetchcontent, FetchContent_Declare(SOURCE_DIR)
@@ -172,6 +174,8 @@ elseif(MODE MATCHES "^find_package")
     list(APPEND consumer_args "-DCMAKE_CUDA_COMPILER=${NVCC}")
   elseif(MODE STREQUAL "find_package_mpi")
     set(consumer_src "${consumers}/find_package_mpi")
+  elseif(MODE STREQUAL "find_package_onnx")
+    set(consumer_src "${consumers}/find_package_onnx")
   endif()
   set(prefix "${WORK_DIR}/prefix")
   # Configured for another prefix: `cmake --install --prefix` must relocate the
@@ -261,6 +265,8 @@ if(MODE STREQUAL "find_package_cuda")
   set(programs consumer_cuda)
 elseif(MODE STREQUAL "find_package_mpi")
   set(programs consumer_mpi)
+elseif(MODE STREQUAL "find_package_onnx")
+  set(programs consumer_onnx)
 endif()
 foreach(program IN LISTS programs)
   if(program STREQUAL "consumer_instances" AND NOT MODE STREQUAL "find_package")
