@@ -42,8 +42,8 @@ int main(int argc, char** argv) {
                     ctx.processor_name().c_str(), ctx.bucket_bytes(), "bytes", "buckets", "min (us)", "median (us)",
                     "bus GB/s");
     // 4 KB up to 40 MB; 900,136 bytes: the keras CNN's gradient (225,034 floats).
-    for (const std::size_t bytes : {std::size_t(4096), std::size_t(65536), std::size_t(900136), std::size_t(4) << 20,
-                                    std::size_t(40) << 20}) {
+    for (const std::size_t bytes :
+         {std::size_t(4096), std::size_t(65536), std::size_t(900136), std::size_t(4) << 20, std::size_t(40) << 20}) {
         std::vector<float> data(bytes / sizeof(float), 1.0f);
         std::vector<double> times;
         for (const bool bucketed : {false, true}) {
