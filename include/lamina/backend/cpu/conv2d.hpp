@@ -59,14 +59,14 @@ inline Index conv_chunk(const Window2D& g, Index filters) {
 }
 
 // A batch of one splits its filters across the team instead, in units of 4
-// (the GEMM kernel's column tile), when the team's threads get Eigen's
-// 50,000 multiply-adds (gemm.hpp's rule) or more each.
+// (the GEMM kernel's column tile), when the team's threads get
+// gemm_work_per_thread multiply-adds (gemm.hpp) or more each.
 constexpr Index conv_filter_unit = 4;
 
 inline bool conv_split_sample(const Window2D& g, Index filters) {
     const int threads = team_size();
     const double work = double(g.out_plane()) * double(filters) * double(g.patch_size());
-    return threads > 1 && work >= 50000.0 * threads && filters >= 2 * conv_filter_unit;
+    return threads > 1 && work >= gemm_work_per_thread * threads && filters >= 2 * conv_filter_unit;
 }
 
 // One sample, its filters split into one block per thread, in one parallel

@@ -71,13 +71,17 @@ void gemm_serial(Index rows, Index cols, Index depth, T alpha, const T* lhs, Ind
                                                            res_stride, alpha, blocking, nullptr);
 }
 
-// Threads worth using: Eigen's own rule (at least 50,000 multiply-adds and
-// one 16-wide slice per thread), and one thread inside a parallel region.
+// Eigen's own rule for a thread's share of a product: at least this many
+// multiply-adds, or the thread costs more than it saves.
+constexpr double gemm_work_per_thread = 50000.0;
+
+// Threads worth using: Eigen's rule (gemm_work_per_thread and one 16-wide
+// slice per thread), and one thread inside a parallel region.
 inline int gemm_threads(Index rows, Index cols, Index depth) {
 #ifdef _OPENMP
     if (omp_in_parallel()) return 1;
     const double work = double(rows) * double(cols) * double(depth);
-    const Index by_work = std::max<Index>(1, Index(work / 50000.0));
+    const Index by_work = std::max<Index>(1, Index(work / gemm_work_per_thread));
     const Index by_size = std::max<Index>(1, std::max(rows, cols) / 16);
     return int(std::min<Index>({Index(omp_get_max_threads()), by_work, by_size}));
 #else
