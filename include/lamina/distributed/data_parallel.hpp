@@ -36,18 +36,25 @@ inline Share share(Index count, int rank, int size) {
     return {rank * base + std::min<Index>(rank, extra), base + (rank < extra ? 1 : 0)};
 }
 
-// Every rank learns whether any rank failed: a rank that failed rethrows its
-// own error, the others throw one that says so, and no rank is left waiting
+// Once every rank knows how many failed (`failures`, this one's `error`
+// included): a rank that failed rethrows its own error, the others throw one
+// that says so (`during`: " in a training step", or nothing).
+inline void stop_if_any_failed(const std::exception_ptr& error, long long failures, int size, const std::string& what,
+                               const char* during = "") {
+    if (error) std::rethrow_exception(error);
+    if (failures > 0)
+        throw DistributedError(ErrorId::distributed_peer,
+                               what + ": " + std::to_string(failures) + " of the " + std::to_string(size) +
+                                   " ranks failed" + during +
+                                   ", so this one stops too (the failed ranks' errors say why)");
+}
+
+// Every rank learns whether any rank failed, so that no rank is left waiting
 // in a collective the failed one will never join.
 inline void agree(Communicator& comm, const std::exception_ptr& error, const std::string& what) {
     double failed = error ? 1 : 0;
     comm.allreduce_sum(&failed, 1);
-    if (error) std::rethrow_exception(error);
-    if (failed > 0)
-        throw DistributedError(ErrorId::distributed_peer,
-                               what + ": " + std::to_string(static_cast<long long>(failed)) + " of the " +
-                                   std::to_string(comm.size()) +
-                                   " ranks failed, so this one stops too (the failed ranks' errors say why)");
+    stop_if_any_failed(error, static_cast<long long>(failed), comm.size(), what);
 }
 
 // Rank 0's bytes of `t` to every rank, through the host.

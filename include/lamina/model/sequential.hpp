@@ -574,12 +574,7 @@ private:
         }
         if (comm) {
             const long long failures = buckets_.finish(*comm, error != nullptr);
-            if (error) std::rethrow_exception(error);
-            if (failures > 0)
-                throw DistributedError(ErrorId::distributed_peer,
-                                       "fit: " + std::to_string(failures) + " of the " + std::to_string(comm->size()) +
-                                           " ranks failed in a training step, so this one stops too (the failed "
-                                           "ranks' errors say why)");
+            distributed::detail::stop_if_any_failed(error, failures, comm->size(), "fit", " in a training step");
         }
         optimizer_->step(params_cache_);
         plan_.invalidate();  // the weights and BatchNormalization's moving statistics moved
