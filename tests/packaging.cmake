@@ -45,35 +45,24 @@ else()
   set_tests_properties(packaging.find_package_cuda PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
 endif()
 
-# The mpi component from an installed lamina, in a build configured with
-# LAMINA_MPI (which found MPI); run with the MPI tests (ctest -L mpi).
-if(LAMINA_MPI)
-  add_test(NAME packaging.find_package_mpi
-    COMMAND ${CMAKE_COMMAND} -DMODE=find_package_mpi -DLAMINA_SOURCE_DIR=${lamina_SOURCE_DIR}
-      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/packaging/find_package_mpi -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
-      "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}" "-DGENERATOR=${CMAKE_GENERATOR}" -DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
-      -DBUILD_TYPE=$<CONFIG> -DVERSION=${lamina_VERSION}
-      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
-  set_tests_properties(packaging.find_package_mpi PROPERTIES LABELS "packaging;mpi" TIMEOUT 300
-    ENVIRONMENT "OMP_NUM_THREADS=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
-else()
-  add_test(NAME packaging.find_package_mpi
-           COMMAND sh -c "echo 'skipped: the mpi component is tested in a build configured with -DLAMINA_MPI=ON'; exit 77")
-  set_tests_properties(packaging.find_package_mpi PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
-endif()
-
-# The onnx component from an installed lamina, in a build configured with
-# LAMINA_ONNX (which found ONNX); run with the ONNX tests (ctest -L onnx).
-if(LAMINA_ONNX)
-  add_test(NAME packaging.find_package_onnx
-    COMMAND ${CMAKE_COMMAND} -DMODE=find_package_onnx -DLAMINA_SOURCE_DIR=${lamina_SOURCE_DIR}
-      -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/packaging/find_package_onnx -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
-      "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}" "-DGENERATOR=${CMAKE_GENERATOR}" -DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
-      -DBUILD_TYPE=$<CONFIG> -DVERSION=${lamina_VERSION}
-      -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
-  set_tests_properties(packaging.find_package_onnx PROPERTIES LABELS "packaging;onnx" TIMEOUT 300)
-else()
-  add_test(NAME packaging.find_package_onnx
-           COMMAND sh -c "echo 'skipped: the onnx component is tested in a build configured with -DLAMINA_ONNX=ON'; exit 77")
-  set_tests_properties(packaging.find_package_onnx PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
-endif()
+# The mpi and onnx components from an installed lamina, in a build
+# configured with their option (which found MPI or ONNX); they run with that
+# component's tests (ctest -L mpi, -L onnx). ARGN: the tests' environment.
+function(lamina_component_packaging_test component option)
+  set(name packaging.find_package_${component})
+  if(${option})
+    add_test(NAME ${name}
+      COMMAND ${CMAKE_COMMAND} -DMODE=find_package_${component} -DLAMINA_SOURCE_DIR=${lamina_SOURCE_DIR}
+        -DWORK_DIR=${CMAKE_CURRENT_BINARY_DIR}/packaging/find_package_${component} -DCXX_COMPILER=${CMAKE_CXX_COMPILER}
+        "-DCXX_FLAGS=${CMAKE_CXX_FLAGS}" "-DGENERATOR=${CMAKE_GENERATOR}" -DMAKE_PROGRAM=${CMAKE_MAKE_PROGRAM}
+        -DBUILD_TYPE=$<CONFIG> -DVERSION=${lamina_VERSION}
+        -P ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run_consumer.cmake)
+    set_tests_properties(${name} PROPERTIES LABELS "packaging;${component}" TIMEOUT 300 ENVIRONMENT "${ARGN}")
+  else()
+    add_test(NAME ${name}
+             COMMAND sh -c "echo 'skipped: the ${component} component is tested in a build configured with -D${option}=ON'; exit 77")
+    set_tests_properties(${name} PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
+  endif()
+endfunction()
+lamina_component_packaging_test(mpi LAMINA_MPI "OMP_NUM_THREADS=1;OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+lamina_component_packaging_test(onnx LAMINA_ONNX)
