@@ -428,6 +428,13 @@ private:
         if (n.output_size() < 1 || n.output(0).empty()) malformed(node_who(n) + " has no output");
         const std::string& op = n.op_type();
         if (op == "Constant") return constant_node(n);
+        // PyTorch passes some weights through Identity: the same constant under another name.
+        if (op == "Identity" && n.input_size() == 1 && constant(n.input(0))) {
+            Attributes a{n, *this, {}};
+            a.done();
+            constants_[n.output(0)] = constant(n.input(0));
+            return;
+        }
         if (op == "Shape" || op == "Gather" || op == "Unsqueeze" || op == "Concat") {
             bool reads_chain = false;
             for (const auto& in : n.input()) reads_chain = reads_chain || chain_.count(in);
