@@ -10,8 +10,9 @@
 #   --with-mpi     also install Open MPI (for LAMINA_MPI=ON: data-parallel
 #                  training, docs/distributed.md)
 #   --with-onnx    also install ONNX and protobuf (for LAMINA_ONNX=ON: ONNX
-#                  export, docs/onnx.md), python3-onnx and Node.js for its
-#                  tests, and ONNX Runtime's Node.js package into .onnxruntime/
+#                  export and import, docs/onnx.md), python3-onnx, ONNX's
+#                  conformance node tests (libonnx-testdata) and Node.js for
+#                  its tests, and ONNX Runtime's Node.js package into .onnxruntime/
 #
 # Runs apt-get directly as root, through sudo otherwise; npm as the caller.
 set -euo pipefail
@@ -47,7 +48,7 @@ for arg in "$@"; do
         --with-torch) packages+=(python3-torch libopenblas0-openmp) ;;
         --with-mpi) packages+=(openmpi-bin libopenmpi-dev) ;;
         --with-onnx)
-            packages+=(libonnx-dev libprotobuf-dev python3-onnx) with_onnx=1
+            packages+=(libonnx-dev libprotobuf-dev python3-onnx libonnx-testdata) with_onnx=1
             # A node and npm of another origin (NodeSource's nodejs bundles npm)
             # conflict with Debian's npm package: keep them.
             command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm) ;;

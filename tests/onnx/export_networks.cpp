@@ -2,6 +2,7 @@
 // ONNX Runtime tests read (ctest -L onnx).
 //
 //   onnx_export_networks OUT_DIR MODEL_FILE
+//   onnx_export_networks --corpus DIR       the seeds of tests/fuzz/corpus/onnx/
 //
 // For each network of onnx_networks.hpp (random weights) and for the trained
 // MODEL_FILE (data/models/mnist_cnn.lamina), writes into OUT_DIR:
@@ -49,9 +50,45 @@ std::string export_one(const std::string& dir, const std::string& name, const la
 
 }  // namespace
 
+// Small files for the importer's fuzzer: every_layer at a small size, an MLP
+// with a softmax, a CNN whose BatchNormalization follows a Conv2D.
+int write_corpus(const std::string& dir) {
+    using namespace lamina;
+    Sequential<float> every("every_layer", 1);
+    onnx_tests::add_every_layer(every);
+    every.build(Shape{2, 15, 19});
+    Sequential<float> mlp("mlp", 2);
+    mlp.add(Flatten());
+    mlp.add(Dense(6, Activation::ReLU));
+    mlp.add(Dropout(0.2));
+    mlp.add(Dense(3, Activation::Softmax));
+    mlp.build(Shape{1, 3, 3});
+    Sequential<float> cnn("cnn", 3);
+    cnn.add(Conv2D(2, 3, Padding::Same));
+    cnn.add(BatchNormalization());
+    cnn.add(Activation(Activation::ReLU));
+    cnn.add(MaxPooling2D(2));
+    cnn.add(GlobalAveragePooling2D());
+    cnn.add(Dense(2, Activation::Sigmoid));
+    cnn.build(Shape{1, 6, 6});
+    for (auto* m : {&every, &mlp, &cnn}) {
+        onnx_tests::randomize_weights(*m, 7);
+        lamina::onnx::save(*m, dir + "/" + m->name() + ".onnx");
+    }
+    return 0;
+}
+
 int main(int argc, char** argv) {
+    if (argc == 3 && std::string(argv[1]) == "--corpus") {
+        try {
+            return write_corpus(argv[2]);
+        } catch (const lamina::Error& e) {
+            std::cerr << "error: " << e.what() << "\n";
+            return 1;
+        }
+    }
     if (argc != 3) {
-        std::cerr << "usage: onnx_export_networks OUT_DIR MODEL_FILE\n";
+        std::cerr << "usage: onnx_export_networks OUT_DIR MODEL_FILE | --corpus DIR\n";
         return 2;
     }
     const std::string dir = argv[1];

@@ -37,6 +37,7 @@ enum class ErrorId : int {
     format_checksum = 406,      // a model file's checksum does not match its contents
     format_architecture = 407,  // load_weights: the file holds a different architecture
     format_image_data = 408,    // an image's pixel data cannot be decoded (corrupt or unsupported variant)
+    format_unsupported = 409,   // a valid file uses what lamina has no equivalent for (an ONNX operator, attribute)
 
     numeric_nonfinite = 501,  // NaN or Inf in data where finite values are required
 

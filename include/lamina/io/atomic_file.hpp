@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -184,11 +185,20 @@ inline std::size_t read_fully(int fd, std::uint8_t* dst, std::size_t n, const st
 }
 }  // namespace detail
 
-// Reads a whole file; IoError(io_open / io_read) names it.
-inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
+// Reads a whole file; IoError(io_open / io_read) names it. A file of more
+// than `max_bytes` is FormatError(format_size), `who` naming the reader,
+// found before more than that is held.
+inline std::vector<std::uint8_t> read_file_bytes(const std::string& path,
+                                                 std::size_t max_bytes = std::numeric_limits<std::size_t>::max(),
+                                                 const std::string& who = "read_file_bytes") {
     std::vector<std::uint8_t> bytes;
     struct stat st {};
     const detail::FileDescriptor fd = detail::open_for_reading(path, st);
+    auto too_large = [&]() {
+        return FormatError(ErrorId::format_size, who + ": '" + path + "' holds more than " + std::to_string(max_bytes) +
+                                                     " bytes, the most it reads");
+    };
+    if (st.st_size > 0 && static_cast<std::uint64_t>(st.st_size) > max_bytes) throw too_large();
     if (st.st_size > 0) bytes.reserve(static_cast<std::size_t>(st.st_size));
     // In pieces until the end, whatever st_size said (it may be 0 for /proc files).
     constexpr std::size_t piece = std::size_t(1) << 16;
@@ -197,6 +207,7 @@ inline std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
         bytes.resize(have + piece);
         const std::size_t n = detail::read_fully(fd.get(), bytes.data() + have, piece, path);
         bytes.resize(have + n);
+        if (bytes.size() > max_bytes) throw too_large();
         if (n < piece) break;
     }
     return bytes;

@@ -17,7 +17,8 @@
 //   GlobalAveragePooling2D   GlobalAveragePool, then Flatten(axis=1): (N, C), as Keras
 //   Activation               Relu | Sigmoid | Tanh | Identity (linear)
 //   Softmax                  Softmax(axis=-1)
-//   BatchNormalization       BatchNormalization (inference: moving statistics, epsilon);
+//   BatchNormalization       BatchNormalization (inference: moving statistics, epsilon,
+//                            momentum);
 //                            gamma 1 and beta 0 where the layer has none
 // A Dense or Conv2D activation other than linear becomes a node of its own
 // after the layer's ("<layer>/preactivation" between them). Dropout and the
@@ -30,13 +31,6 @@
 // Needs Debian's libonnx-dev and libprotobuf-dev: link lamina::onnx (CMake),
 // which defines ONNX_ML and ONNX_NAMESPACE for <onnx/onnx_pb.h>.
 #pragma once
-
-#if !defined(ONNX_ML) || !defined(ONNX_NAMESPACE)
-#error \
-    "lamina/onnx/export.hpp needs ONNX's protobuf classes: link lamina::onnx (find_package(lamina COMPONENTS onnx)), or compile with -DONNX_ML=1 -DONNX_NAMESPACE=onnx and link -lonnx_proto -lprotobuf"
-#endif
-
-#include <onnx/onnx_pb.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -54,11 +48,9 @@
 #include "lamina/io/atomic_file.hpp"
 #include "lamina/layers/layer_factory.hpp"
 #include "lamina/model/sequential.hpp"
+#include "lamina/onnx/proto.hpp"
 
 namespace lamina::onnx {
-
-inline constexpr std::int64_t ir_version = 8;
-inline constexpr std::int64_t opset_version = 17;
 
 namespace detail {
 
@@ -259,6 +251,9 @@ std::string add_layer(GraphWriter& w, const Layer<float, Device>& layer,
             w.node("BatchNormalization", name,
                    {x, scale, shift, param_input("moving_mean"), param_input("moving_variance")}, w.claim(name, who));
         set_float(n, "epsilon", static_cast<float>(epsilon));
+        // ONNX's momentum is Keras's (moving = momentum * moving + (1 - momentum) * batch):
+        // unused at inference, it lets import give the layer back as it was.
+        set_float(n, "momentum", static_cast<float>(config.number("momentum")));
         return name;
     }
     throw ConfigError(ErrorId::config_unknown_name,

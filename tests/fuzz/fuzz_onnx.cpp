@@ -1,0 +1,33 @@
+// libFuzzer target for the ONNX importer (lamina/onnx/import.hpp,
+// lamina::onnx::load_from_memory, which load() uses). A lamina::Error is the
+// right answer to a bad input; anything else is a bug in the importer: a
+// crash or sanitizer report, another exception type (std::bad_alloc from a
+// size the file made up included), a leak, or an allocation beyond
+// libFuzzer's -rss_limit_mb / -malloc_limit_mb. Models that import are run
+// once on a zero sample when their activations are small, so a layer built
+// from impossible settings shows.
+// Built only in a LAMINA_ONNX=ON build (it links lamina::onnx); its seeds,
+// corpus/onnx/, are lamina::onnx::save's files (onnx_export_networks --corpus).
+#include <lamina/lamina.hpp>
+#include <lamina/onnx/import.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    try {
+        const auto model = lamina::onnx::load_from_memory(data, size, "fuzz input");
+        lamina::Index largest = model.input_shape().size();
+        for (std::size_t i = 0; i < model.size(); ++i)
+            largest = std::max(largest, model.layer(i).output_shape().size());
+        if (largest <= (lamina::Index(1) << 16)) {
+            lamina::Tensor<float> x(model.input_shape().with_batch(1));
+            x.set_zero();
+            (void)model.predict(x);
+        }
+    } catch (const lamina::Error&) {
+        // the documented outcome for a bad file
+    }
+    return 0;
+}
