@@ -118,13 +118,13 @@ std::vector<LayerCase> layer_cases() {
         {"dense", "deep_d1", maker(Dense(64, relu)), Shape{576}, 32, Backward::WithDx, by_flops},
         {"dense", "deep_d2", maker(Dense(32, relu)), Shape{64}, 32, Backward::WithDx, by_flops},
         {"dense", "deep_d3", maker(Dense(10, Activation::Softmax)), Shape{32}, 32, Backward::WithDx, by_flops, true},
-        // best CNN: 3 x [Conv2D(32|64|128, 3, same, no bias) - BatchNormalization - relu
-        //           - MaxPool(2)] - Flatten - Dense(128) - BatchNormalization - ..., batch 128;
-        //           with --augment 1, the three augmentation layers in front (forward only:
-        //           nothing before them trains).
-        {"batchnorm", "best_bn1", maker(BatchNormalization()), Shape{32, 28, 28}, 128, Backward::WithDx, batch_norm},
-        {"batchnorm", "best_bn2", maker(BatchNormalization()), Shape{64, 14, 14}, 128, Backward::WithDx, batch_norm},
-        {"batchnorm", "best_bn3", maker(BatchNormalization()), Shape{128, 7, 7}, 128, Backward::WithDx, batch_norm},
+        // best CNN: 3 x [Conv2D(32|64|128, 3, same, no bias) - MaxPool(2) - BatchNormalization
+        //           - relu] - Flatten - Dense(128) - BatchNormalization - ..., batch 128;
+        //           on MNIST the three augmentation layers in front (forward only: nothing
+        //           before them trains).
+        {"batchnorm", "best_bn1", maker(BatchNormalization()), Shape{32, 14, 14}, 128, Backward::WithDx, batch_norm},
+        {"batchnorm", "best_bn2", maker(BatchNormalization()), Shape{64, 7, 7}, 128, Backward::WithDx, batch_norm},
+        {"batchnorm", "best_bn3", maker(BatchNormalization()), Shape{128, 3, 3}, 128, Backward::WithDx, batch_norm},
         {"batchnorm", "best_bn4", maker(BatchNormalization()), Shape{128}, 128, Backward::WithDx, batch_norm},
         {"random_rotation", "best_rotation", maker(RandomRotation(0.03, "constant")), image, 128, Backward::None, copy},
         {"random_zoom", "best_zoom", maker(RandomZoom(0.1, std::nullopt, "constant")), image, 128, Backward::None,

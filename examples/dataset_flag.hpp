@@ -28,6 +28,7 @@ public:
 
     // The data set's name for printed lines: "MNIST" or "Fashion-MNIST".
     const char* title() const { return fashion_ ? "Fashion-MNIST" : "MNIST"; }
+    bool fashion() const { return fashion_; }
 
     lamina::datasets::Dataset<float> load() const {
         if (!fashion_) return lamina::datasets::load_mnist<float>(dir_);

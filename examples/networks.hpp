@@ -68,12 +68,13 @@ void add_cnn(lamina::Sequential<float, Device>& model, const std::string& net, b
     if (net == "best") {
         // Each convolution leaves its bias and activation to the
         // BatchNormalization after it (a bias before a batch normalisation is
-        // cancelled by its mean).
+        // cancelled by its mean), and pools first, so that the normalisation
+        // and the activation see a quarter of the values.
         for (const Index filters : {32, 64, 128}) {
             model.add(Conv2D(filters, 3, 1, Padding::Same, Activation::Linear, /*use_bias=*/false));
+            model.add(MaxPool2D(2));
             model.add(BatchNormalization());
             model.add(Activation(Activation::ReLU));
-            model.add(MaxPool2D(2));
         }
         model.add(Flatten());
         model.add(Dense(128, Activation::Linear, /*use_bias=*/false));
