@@ -97,9 +97,12 @@ def randomize(model, seed):
 def read_idx(data_dir, name):
     """An MNIST IDX file of data_dir as a numpy array; NAME.gz where NAME is absent."""
     path = os.path.join(data_dir, name)
-    opener = open if os.path.exists(path) else gzip.open
-    with opener(path if opener is open else path + ".gz", "rb") as f:
-        data = f.read()
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            data = f.read()
+    else:
+        with gzip.open(path + ".gz", "rb") as f:
+            data = f.read()
     rank = data[3]
     dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
     return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
