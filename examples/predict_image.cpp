@@ -5,9 +5,11 @@
 // Each IMAGE (PNG, JPEG, BMP, GIF, TGA: a photo of a digit on paper, a
 // drawing, an MNIST-like crop) is loaded with io::load_image, turned into an
 // MNIST sample with image::preprocess_digit (docs/images.md gives the
-// recipe), and classified by MODEL (a file written by Sequential::save, e.g.
-// the bundled data/models/mnist_cnn.lamina). One line per image, in the
-// order given:
+// recipe), and classified by MODEL: a file written by Sequential::save (e.g.
+// the bundled data/models/mnist_cnn.lamina), or, in a build with
+// LAMINA_ONNX=ON, an ONNX file (NAME.onnx, read by lamina::onnx::load:
+// lamina's own export, PyTorch's torch.onnx.export, docs/onnx.md) whose input
+// is (N, 1, 28, 28). One line per image, in the order given:
 //
 //   digit.png: 7 (0.981), 1 (0.012), 2 (0.004)
 //
@@ -18,11 +20,12 @@
 // --save-preprocessed DIR writes each network input as a 28 x 28 grey PNG,
 // DIR/<image file name without extension>.png, to see what the model saw.
 //
-// Errors: a model that cannot be loaded prints "error: <message>" and exits
-// with status 1 before any image. An image that cannot be read or holds no
-// digit prints "error: <message>" on stderr in place of its line, the other
-// images are still classified, and the exit status is 1 at the end. Bad
-// arguments print the usage and exit with status 2.
+// Errors: a model that cannot be loaded (an .onnx file in a build without
+// ONNX among them) or whose input is not (1, 28, 28) prints "error:
+// <message>" and exits with status 1 before any image. An image that cannot
+// be read or holds no digit prints "error: <message>" on stderr in place of
+// its line, the other images are still classified, and the exit status is 1
+// at the end. Bad arguments print the usage and exit with status 2.
 #include <lamina/images.hpp>
 
 #include <algorithm>
@@ -35,6 +38,10 @@
 #include <string>
 #include <vector>
 
+#if LAMINA_EXAMPLES_ONNX
+#include <lamina/onnx/import.hpp>
+#endif
+
 #include "device_flag.hpp"
 
 using namespace lamina;
@@ -44,8 +51,9 @@ namespace {
 const char* usage =
     "usage: predict_image MODEL IMAGE... [--save-preprocessed DIR] [--device cpu|cuda]\n"
     "Classifies pictures of handwritten digits (PNG, JPEG, BMP, GIF, TGA) with a model saved by\n"
-    "Sequential::save, e.g. data/models/mnist_cnn.lamina. Prints 'IMAGE: d (p), d (p), d (p)', the\n"
-    "three likeliest digits. --save-preprocessed DIR writes each 28x28 network input as DIR/NAME.png.\n";
+    "Sequential::save, e.g. data/models/mnist_cnn.lamina, or an ONNX file (MODEL.onnx; builds with\n"
+    "-DLAMINA_ONNX=ON). Prints 'IMAGE: d (p), d (p), d (p)', the three likeliest digits.\n"
+    "--save-preprocessed DIR writes each 28x28 network input as DIR/NAME.png.\n";
 
 [[noreturn]] void usage_error(const std::string& message) {
     std::cerr << "error: " << message << "\n\n" << usage;
@@ -60,6 +68,25 @@ bool ends_in_softmax(const Sequential<float>& model) {
     for (const auto& [key, value] : last.config())
         if (key == "activation" && value == "softmax") return true;
     return false;
+}
+
+bool is_onnx_file(const std::string& path) {
+    const std::string suffix = ".onnx";
+    return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// A lamina model file, or an ONNX file by its .onnx suffix (ONNX files have
+// no magic number to tell them by).
+Sequential<float> load_model(const std::string& path) {
+    if (!is_onnx_file(path)) return Sequential<float>::load(path);
+#if LAMINA_EXAMPLES_ONNX
+    return lamina::onnx::load<float>(path);
+#else
+    throw ConfigError(ErrorId::config_argument, "model '" + path +
+                                                    "' is an ONNX file, which this build does not read; configure "
+                                                    "with -DLAMINA_ONNX=ON (needs libonnx-dev, libprotobuf-dev; "
+                                                    "docs/onnx.md)");
+#endif
 }
 
 }  // namespace
@@ -93,7 +120,11 @@ int main(int argc, char** argv) {
     Sequential<float> model;
     bool softmax_inside = false;
     try {
-        model = Sequential<float>::load(positional[0]);
+        model = load_model(positional[0]);
+        if (model.input_shape() != Shape{1, 28, 28})
+            throw ShapeError(ErrorId::shape_mismatch, "model '" + positional[0] + "' takes samples of shape " +
+                                                          model.input_shape().str() +
+                                                          ", not the (1, 28, 28) of a preprocessed digit");
         softmax_inside = ends_in_softmax(model);
         if (!save_dir.empty()) std::filesystem::create_directories(save_dir);
     } catch (const Error& e) {
