@@ -154,11 +154,7 @@ public:
         model.build(input_sample_);
         std::vector<Tensor<T>> weights;
         for (const auto& p : layers_)
-            for (const auto& w : p.weights) {
-                Tensor<T> t(w.shape());
-                for (Index i = 0; i < w.size(); ++i) t.data()[i] = static_cast<T>(w.data()[i]);
-                weights.push_back(std::move(t));
-            }
+            for (const auto& w : p.weights) weights.push_back(w.template cast<T>());
         model.set_weights(weights);
         return model;
     }
