@@ -119,10 +119,12 @@ std::vector<LayerCase> layer_cases() {
         {"dense", "deep_d2", maker(Dense(32, relu)), Shape{64}, 32, Backward::WithDx, by_flops},
         {"dense", "deep_d3", maker(Dense(10, Activation::Softmax)), Shape{32}, 32, Backward::WithDx, by_flops, true},
         // best CNN: 3 x [Conv2D(32|64|128, 3, same, no bias) - MaxPool(2) - BatchNormalization
-        //           - relu] - Flatten - Dense(128) - BatchNormalization - ..., batch 128;
+        //           - relu], the middle block led by Conv2D(64) - BatchNormalization - relu
+        //           at 14 x 14 (best_bn2a), - Flatten - Dense(128) - BatchNormalization - ..., batch 128;
         //           on MNIST the three augmentation layers in front (forward only: nothing
         //           before them trains).
         {"batchnorm", "best_bn1", maker(BatchNormalization()), Shape{32, 14, 14}, 128, Backward::WithDx, batch_norm},
+        {"batchnorm", "best_bn2a", maker(BatchNormalization()), Shape{64, 14, 14}, 128, Backward::WithDx, batch_norm},
         {"batchnorm", "best_bn2", maker(BatchNormalization()), Shape{64, 7, 7}, 128, Backward::WithDx, batch_norm},
         {"batchnorm", "best_bn3", maker(BatchNormalization()), Shape{128, 3, 3}, 128, Backward::WithDx, batch_norm},
         {"batchnorm", "best_bn4", maker(BatchNormalization()), Shape{128}, 128, Backward::WithDx, batch_norm},

@@ -12,12 +12,14 @@
 //          measured); "same" convolutions keep 28 -> 14 -> 7 -> 3 and 576
 //          features, which is what lamina runs.
 //   best   3 x [Conv2D(32|64|128, 3, same, no bias) -> MaxPool2D(2)
-//          -> BatchNormalization -> relu] -> Flatten
+//          -> BatchNormalization -> relu], the middle block (64) led by a
+//          second Conv2D(64, 3, same, no bias) -> BatchNormalization -> relu;
+//          -> Flatten
 //          -> Dense(128, no bias) -> BatchNormalization -> relu -> Dropout(0.3)
 //          -> Dense(10) logits; AdamW(weight_decay 5e-4) on a one-cycle
 //          schedule peaking at 0.005 over the whole run;
 //          SparseCategoricalCrossentropy(from_logits=true, label_smoothing=0.1);
-//          30 epochs, batch 128, augmented on MNIST (docs/tutorial.md builds
+//          20 epochs, batch 128, augmented on MNIST (docs/tutorial.md builds
 //          it up from keras step by step).
 //
 // --augment 1 puts RandomRotation(0.03) -> RandomZoom(0.1) ->
@@ -60,7 +62,7 @@ const char* usage =
     "                 [--data DIR] [--seed S] [--threads T] [--verbose 0|1|2] [--normalize 0|1] [--augment 0|1]\n"
     "                 [--device cpu|cuda] [--distributed] [--save PATH] [--resume PATH] [--early-stopping N]\n"
     "                 [--checkpoint PATTERN] [--csv FILE] [--plots DIR] [--export-onnx PATH]\n"
-    "Defaults follow each network's notebook (keras, deep) or docs/tutorial.md (best: 30 epochs, batch\n"
+    "Defaults follow each network's notebook (keras, deep) or docs/tutorial.md (best: 20 epochs, batch\n"
     "128), with inputs pixels / 255 (--normalize 1: notebook 003's per-column L2 normalisation).\n"
     "--augment 1 adds random rotations, zooms and shifts in training (the default for best on MNIST).\n"
     "--dataset mnist reads the bundled data/mnist; --dataset fashion reads Fashion-MNIST from\n"
@@ -81,7 +83,7 @@ int main(int argc, char** argv) {
                       {"distributed"});
     const std::string net = cli.get_choice("net", "keras", {"keras", "deep", "best"});
     const bool deep = net == "deep";  // the only one that holds out a validation set
-    const int epochs = int(cli.get_int("epochs", net == "keras" ? 3 : deep ? 5 : 30, 0, 100000));
+    const int epochs = int(cli.get_int("epochs", net == "keras" ? 3 : deep ? 5 : 20, 0, 100000));
     const Index batch_size = cli.get_int("batch-size", net == "keras" ? 64 : deep ? 32 : 128, 1, 1 << 20);
     const examples::DatasetFlag dataset(cli, LAMINA_DEFAULT_DATA_DIR);
     const auto seed = static_cast<std::uint64_t>(cli.get_int("seed", 1, 0, (1LL << 62)));
