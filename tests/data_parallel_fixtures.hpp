@@ -6,6 +6,8 @@
 
 #include <lamina/lamina.hpp>
 
+#include "max_abs_difference.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -78,12 +80,7 @@ inline Sequential<float> synchronized_bn_model(std::uint64_t seed) {
     return m;
 }
 
-inline double max_abs_difference(const Weights& a, const Weights& b) {
-    double d = 0;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        for (Index j = 0; j < a[i].size(); ++j) d = std::max(d, std::abs(double(a[i][j]) - double(b[i][j])));
-    return d;
-}
+using test::max_abs_difference;
 inline bool same_bits(const Weights& a, const Weights& b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)

@@ -13,19 +13,14 @@
 #include <vector>
 
 #include "matchers.hpp"
+#include "max_abs_difference.hpp"
 #include "onnx/onnx_networks.hpp"
 #include "temp_dir.hpp"
 
 using namespace lamina;
+using test::max_abs_difference;
 
 namespace {
-
-double max_abs_difference(const Tensor<float>& a, const Tensor<float>& b) {
-    REQUIRE(a.shape() == b.shape());
-    double m = 0;
-    for (Index i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a.data()[i]) - double(b.data()[i])));
-    return m;
-}
 
 std::string config_value(const LayerConfig& c, const std::string& key) {
     for (const auto& [k, v] : c)

@@ -29,8 +29,11 @@
 #include <string>
 #include <vector>
 
+#include "max_abs_difference.hpp"
+
 namespace fs = std::filesystem;
 using namespace lamina;
+using test::max_abs_difference;
 
 namespace {
 
@@ -75,14 +78,6 @@ Tensor<float> read_floats(const fs::path& path, const Shape& shape) {
                                                       shape.str());
     std::memcpy(t.data(), data.data(), bytes);
     return t;
-}
-
-double max_abs_difference(const Tensor<float>& a, const Tensor<float>& b) {
-    if (a.shape() != b.shape())
-        throw ShapeError(ErrorId::shape_mismatch, "outputs " + a.shape().str() + " and " + b.shape().str());
-    double m = 0;
-    for (Index i = 0; i < a.size(); ++i) m = std::max(m, std::abs(double(a.data()[i]) - double(b.data()[i])));
-    return m;
 }
 
 std::string layer_list(const Sequential<float>& model) {
