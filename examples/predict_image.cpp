@@ -70,15 +70,10 @@ bool ends_in_softmax(const Sequential<float>& model) {
     return false;
 }
 
-bool is_onnx_file(const std::string& path) {
-    const std::string suffix = ".onnx";
-    return path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-// A lamina model file, or an ONNX file by its .onnx suffix (ONNX files have
-// no magic number to tell them by).
+// A lamina model file, or an ONNX file by its .onnx extension (ONNX files
+// have no magic number to tell them by).
 Sequential<float> load_model(const std::string& path) {
-    if (!is_onnx_file(path)) return Sequential<float>::load(path);
+    if (std::filesystem::path(path).extension() != ".onnx") return Sequential<float>::load(path);
 #if LAMINA_EXAMPLES_ONNX
     return lamina::onnx::load<float>(path);
 #else
