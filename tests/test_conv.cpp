@@ -122,15 +122,17 @@ TEST_CASE("Conv2D forward equals the naive convolution", "[conv2d]") {
 namespace {
 // A first layer's output, dL/dW and dL/db (its backward asked for no dx,
 // a path the finite-difference checks never take) against their
-// definitions, dz = dy * act'(from y), for one input channel as in MNIST.
+// definitions, dz = dy * act'(from y): one input channel and 3x3 as in
+// MNIST by default (a small patch: the direct kernel, conv2d_direct.hpp).
 template <class T>
-void check_first_layer_gradients(ActivationKind act, bool same, bool bias, Index batch, Index width, double tol) {
-    CAPTURE(to_string(act), same, bias, batch, width, sizeof(T));
+void check_first_layer_gradients(ActivationKind act, bool same, bool bias, Index batch, Index width, double tol,
+                                 Index channels = 1, Index k = 3) {
+    CAPTURE(to_string(act), same, bias, batch, width, sizeof(T), channels, k);
     Rng rng(31);
-    auto layer = Conv2D(3, 3, 1, same ? Padding::Same : Padding::Valid, act, bias, Initializer::GlorotUniform,
+    auto layer = Conv2D(3, k, 1, same ? Padding::Same : Padding::Valid, act, bias, Initializer::GlorotUniform,
                         Initializer::GlorotUniform)
                      .make<T, Cpu>();
-    const Shape sample{1, 7, width};
+    const Shape sample{channels, 7, width};
     layer->build(sample, rng);
     const auto xd = random_tensor(sample.with_batch(batch), rng);
     const Tensor<T> x = xd.template cast<T>();
@@ -154,10 +156,13 @@ void check_first_layer_gradients(ActivationKind act, bool same, bool bias, Index
 
     for (auto* p : layer->params()) p->grad.set_zero();
     layer->backward(x, y, dy, nullptr);
-    const Index oh = y.shape()[2], ow = y.shape()[3], pt = same ? 1 : 0, pl = same ? 1 : 0;
+    const Index oh = y.shape()[2], ow = y.shape()[3], taps = channels * k * k;
+    Index unused;
+    const Index pt = pad_before(7, k, 1, same, unused), pl = pad_before(width, k, 1, same, unused);
     // The sums' tolerance scales with the size of what they add (up to
     // 1,155 terms here): float's rounding grows with the terms, not the total.
-    std::vector<double> dw(3 * 9, 0.0), db(3, 0.0), dw_scale(3 * 9, 1.0), db_scale(3, 1.0);
+    std::vector<double> dw(std::size_t(3 * taps), 0.0), db(3, 0.0), dw_scale(std::size_t(3 * taps), 1.0),
+        db_scale(3, 1.0);
     for (Index n = 0; n < batch; ++n)
         for (Index f = 0; f < 3; ++f)
             for (Index oy = 0; oy < oh; ++oy)
@@ -170,14 +175,16 @@ void check_first_layer_gradients(ActivationKind act, bool same, bool bias, Index
                     if (act == ActivationKind::Tanh) dz = d * (1 - yv * yv);
                     db[std::size_t(f)] += dz;
                     db_scale[std::size_t(f)] += std::abs(dz);
-                    for (Index i = 0; i < 3; ++i)
-                        for (Index j = 0; j < 3; ++j) {
-                            const Index iy = oy - pt + i, ix = ox - pl + j;
-                            if (iy < 0 || iy >= 7 || ix < 0 || ix >= width) continue;
-                            const double term = dz * double(x[(n * 7 + iy) * width + ix]);
-                            dw[std::size_t(f * 9 + i * 3 + j)] += term;
-                            dw_scale[std::size_t(f * 9 + i * 3 + j)] += std::abs(term);
-                        }
+                    for (Index c = 0; c < channels; ++c)
+                        for (Index i = 0; i < k; ++i)
+                            for (Index j = 0; j < k; ++j) {
+                                const Index iy = oy - pt + i, ix = ox - pl + j;
+                                if (iy < 0 || iy >= 7 || ix < 0 || ix >= width) continue;
+                                const double term = dz * double(x[((n * channels + c) * 7 + iy) * width + ix]);
+                                const auto t = std::size_t(f * taps + (c * k + i) * k + j);
+                                dw[t] += term;
+                                dw_scale[t] += std::abs(term);
+                            }
                 }
     const auto& dkernel = layer->params()[0]->grad;
     for (Index k = 0; k < dkernel.size(); ++k)
@@ -202,6 +209,18 @@ TEST_CASE("A first Conv2D layer (no dx): output, dW and db equal their definitio
                         check_first_layer_gradients<double>(act, same, bias, batch, width, 1e-12);
                         check_first_layer_gradients<float>(act, same, bias, batch, width, 2e-5);
                     }
+    // Other small patches: 3 channels of 3x3 (an RGB first layer, the
+    // largest patch the direct kernel takes), 2x2 and 5x5 (a tap count that
+    // is not a multiple of 9), and 2 channels of 5x5 (past it: im2col + GEMM).
+    struct Patch {
+        Index channels, k;
+    };
+    for (const Patch p : {Patch{3, 3}, Patch{1, 2}, Patch{1, 5}, Patch{2, 5}})
+        for (bool same : {false, true})
+            for (Index width : {5, 17, 33}) {
+                check_first_layer_gradients<double>(ActivationKind::ReLU, same, true, 3, width, 1e-12, p.channels, p.k);
+                check_first_layer_gradients<float>(ActivationKind::Tanh, same, false, 2, width, 2e-5, p.channels, p.k);
+            }
 }
 
 TEST_CASE("Conv2D gradients match finite differences", "[gradient][conv2d]") {

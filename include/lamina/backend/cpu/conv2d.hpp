@@ -4,7 +4,8 @@
 // bias (F,) or null; the geometry g comes from make_window (core/window.hpp).
 // conv2d_forward writes y = act(conv(x) + bias); conv2d_backward adds dL/dW
 // and dL/db into dkernel and dbias (when not null) and, when dx is not null,
-// writes dL/dx. Both lower the convolution to GEMM: each OpenMP thread takes
+// writes dL/dx. A layer with a small patch (a first layer) convolves directly
+// instead (conv2d_direct.hpp); the others lower the convolution to GEMM: each OpenMP thread takes
 // a contiguous block of the batch, expands a chunk of samples into columns
 // (im2col.hpp) in its own scratch buffers and multiplies them by the kernel
 // on its own, since splitting the batch beats Eigen's threading on these
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 
+#include "lamina/backend/cpu/conv2d_direct.hpp"
 #include "lamina/backend/cpu/elementwise.hpp"
 #include "lamina/backend/cpu/gemm.hpp"
 #include "lamina/backend/cpu/im2col.hpp"
@@ -108,6 +110,7 @@ void conv2d_reserve(Conv2DWorkspace<T>& ws, const Window2D& g, Index filters, In
     const Index chunk = std::min(batch, detail::conv_chunk(g, filters));
     warm_scratch<T, detail::ConvColumns>(g.patch_size() * chunk * g.out_plane());
     warm_scratch<T, detail::ConvGemmOutput>(filters * chunk * g.out_plane());
+    if (conv_direct(g)) conv2d_direct_reserve<T>(g, filters);
     ws.partials.resize(Shape{team_size(), filters * g.patch_size() + filters});
 }
 
@@ -116,6 +119,12 @@ void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, Tensor
                     TensorView<const T> kernel, const T* bias, TensorView<T> y) {
     const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
     const Index rows = g.patch_size();
+    if (conv_direct(g)) {
+        parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
+            conv2d_direct_forward(g, filters, act, x.data(), begin, end, kernel.data(), bias, y.data());
+        });
+        return;
+    }
     if (x.rows() == 1 && detail::conv_split_sample(g, filters)) {
         detail::conv2d_forward_sample(g, filters, act, x.data(), kernel.data(), bias, y.data());
         return;
@@ -152,18 +161,19 @@ void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, Tensor
     });
 }
 
+namespace detail {
+
+// The backward through GEMM: per-thread dW and db partials into ws, and dx
+// when not null.
 template <class T>
-void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2DWorkspace<T>& ws,
-                     TensorView<const T> x, TensorView<const T> y, TensorView<const T> dy, TensorView<const T> kernel,
-                     TensorView<T> dkernel, T* dbias, T* dx) {
-    const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
-    const Index rows = g.patch_size(), partial = filters * rows + filters;
-    const int threads = team_size();
-    ws.partials.resize(Shape{threads, partial});
-    ws.partials.set_zero();
+void conv2d_gemm_backward(const Window2D& g, Index filters, ActivationKind act, Conv2DWorkspace<T>& ws,
+                          TensorView<const T> x, TensorView<const T> y, TensorView<const T> dy,
+                          TensorView<const T> kernel, bool bias, T* dx) {
+    const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = conv_chunk(g, filters);
+    const Index rows = g.patch_size(), partial = ws.partials.cols();
     parallel_blocks(x.rows(), [&](int t, Index begin, Index end) {
-        T* cols = scratch<T, detail::ConvColumns>(rows * std::min(chunk, end - begin) * P);
-        T* dz = scratch<T, detail::ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);
+        T* cols = scratch<T, ConvColumns>(rows * std::min(chunk, end - begin) * P);
+        T* dz = scratch<T, ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);
         T* dw = ws.partials.data() + Index(t) * partial;
         T* db = dw + filters * rows;
         for (Index n0 = begin; n0 < end; n0 += chunk) {
@@ -175,7 +185,7 @@ void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2
                     T* d = dz + f * ld + s * P;
                     activation_backward_span(act, y.data() + at, dy.data() + at, d, P);
                     // Eigen's sum runs in SIMD lanes; a scalar loop would wait on each add.
-                    if (dbias) db[f] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(d, P).sum();
+                    if (bias) db[f] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(d, P).sum();
                 }
             im2col(g, x.data() + n0 * in_sample, count, cols);
             // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
@@ -188,6 +198,28 @@ void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2
             col2im(g, cols, count, dx0);
         }
     });
+}
+
+}  // namespace detail
+
+template <class T>
+void conv2d_backward(const Window2D& g, Index filters, ActivationKind act, Conv2DWorkspace<T>& ws,
+                     TensorView<const T> x, TensorView<const T> y, TensorView<const T> dy, TensorView<const T> kernel,
+                     TensorView<T> dkernel, T* dbias, T* dx) {
+    const Index rows = g.patch_size(), partial = filters * rows + filters;
+    const int threads = team_size();
+    ws.partials.resize(Shape{threads, partial});
+    ws.partials.set_zero();
+    if (!dx && conv_direct(g)) {
+        // A first layer (no dx) with a small patch: conv2d_direct.hpp.
+        parallel_blocks(x.rows(), [&](int t, Index begin, Index end) {
+            T* dw = ws.partials.data() + Index(t) * partial;
+            conv2d_direct_kernel_gradient(g, filters, act, x.data(), y.data(), dy.data(), begin, end, dw,
+                                          dbias ? dw + filters * rows : nullptr);
+        });
+    } else {
+        detail::conv2d_gemm_backward(g, filters, act, ws, x, y, dy, kernel, dbias != nullptr, dx);
+    }
     // Partials in thread order: the same sum for the same thread count.
     for (int t = 0; t < threads; ++t) {
         const T* dw = ws.partials.data() + Index(t) * partial;

@@ -18,6 +18,7 @@
 
 #include "lamina/backend/cpu/parallel.hpp"
 #include "lamina/core/pool_kind.hpp"
+#include "lamina/core/restrict.hpp"
 #include "lamina/core/window.hpp"
 
 namespace lamina::backend {
@@ -161,18 +162,6 @@ auto bits_of(T v) {
     return u;
 }
 
-// v if keep is 1, +0 if it is 0, by masking v's bits: exact for every v
-// (v * keep would make an infinite gradient NaN), and without the branch
-// that `keep ? v : 0` compiles to.
-template <class T>
-T keep_if(T v, int keep) {
-    auto u = bits_of(v);
-    using Bits = decltype(u);
-    u &= Bits(0) - Bits(keep);
-    std::memcpy(&v, &u, sizeof v);
-    return v;
-}
-
 // The write-once 2x2/stride-2 backward kernels' walk: f(p, oy, d0, d1) fills
 // the two dx rows (d0, d1) that output row oy of plane p covers; then the
 // rows and columns no window covers (odd sizes) get 0.
@@ -203,32 +192,36 @@ void for_each_2x2_dx_rows(const Window2D& g, Index planes, T* dx, F&& f) {
 // winner is the first of its four inputs equal to y, chosen with bit masks
 // and written once with the three losers' zeros: no zeroing pass, no
 // read-modify-write of dx, no branch for ReLU's many tied zeros to
-// mispredict. Eight windows at a time, so that the compiler can keep the
-// eight in vector registers. Equality is of bits: pool_forward's maximum is
-// a copy of the first input holding it (so +0 and -0 cannot be confused),
-// and float compares made the scalar tail of each row branch on NaN checks.
+// mispredict. Equality is of bits: pool_forward's maximum is a copy of the
+// first input holding it (so +0 and -0 cannot be confused), and float
+// compares made the scalar tail of each row branch on NaN checks. Every
+// mask is a full-width unsigned word of the float's size (all ones or
+// zero), one type throughout, and the rows restrict-qualified
+// (core/restrict.hpp), so that the compiler vectorises the loop with its
+// stride-2 loads and stores (docs/performance.md).
 template <class T>
 void max_pool_2x2_backward(const Window2D& g, const T* x, const T* y, const T* dy, Index planes, T* dx) {
-    for_each_2x2_dx_rows(g, planes, dx, [&](Index p, Index oy, T* d0, T* d1) {
-        const T* r0 = x + p * g.in_plane() + 2 * oy * g.in_w;
-        const T* r1 = r0 + g.in_w;
-        const T* yr = y + p * g.out_plane() + oy * g.out_w;
-        const T* gr = dy + p * g.out_plane() + oy * g.out_w;
-        const auto window = [&](Index ox) {
-            const T d = gr[ox];
-            const auto m = bits_of(yr[ox]);
-            const int a = bits_of(r0[2 * ox]) == m;
-            const int b = (bits_of(r0[2 * ox + 1]) == m) & !a;
-            const int c = (bits_of(r1[2 * ox]) == m) & !(a | b);
-            d0[2 * ox] = keep_if(d, a);
-            d0[2 * ox + 1] = keep_if(d, b);
-            d1[2 * ox] = keep_if(d, c);
-            d1[2 * ox + 1] = keep_if(d, !(a | b | c));
+    using Bits = decltype(bits_of(T(0)));
+    for_each_2x2_dx_rows(g, planes, dx, [&](Index p, Index oy, T* LAMINA_RESTRICT d0, T* LAMINA_RESTRICT d1) {
+        const T* LAMINA_RESTRICT r0 = x + p * g.in_plane() + 2 * oy * g.in_w;
+        const T* LAMINA_RESTRICT r1 = r0 + g.in_w;
+        const T* LAMINA_RESTRICT yr = y + p * g.out_plane() + oy * g.out_w;
+        const T* LAMINA_RESTRICT gr = dy + p * g.out_plane() + oy * g.out_w;
+        const auto masked = [](Bits v) {
+            T out;
+            std::memcpy(&out, &v, sizeof out);
+            return out;
         };
-        Index ox = 0;
-        for (; ox + 8 <= g.out_w; ox += 8)
-            for (Index k = 0; k < 8; ++k) window(ox + k);
-        for (; ox < g.out_w; ++ox) window(ox);
+        for (Index ox = 0; ox < g.out_w; ++ox) {
+            const Bits m = bits_of(yr[ox]), d = bits_of(gr[ox]);
+            const Bits a = Bits(0) - Bits(bits_of(r0[2 * ox]) == m);
+            const Bits b = Bits(0) - Bits(bits_of(r0[2 * ox + 1]) == m);
+            const Bits c = Bits(0) - Bits(bits_of(r1[2 * ox]) == m);
+            d0[2 * ox] = masked(d & a);
+            d0[2 * ox + 1] = masked(d & b & ~a);
+            d1[2 * ox] = masked(d & c & ~(a | b));
+            d1[2 * ox + 1] = masked(d & ~(a | b | c));
+        }
     });
 }
 
