@@ -137,6 +137,24 @@ void im2col(const Window2D& g, const T* x, Index count, T* cols) {
 template <class T>
 void col2im(const Window2D& g, const T* cols, Index count, T* dx) {
     const Index sw = g.s_w;
+    // Unit stride without padding, as im2col's plain path: sample by sample,
+    // so that the sample's dx, which every kernel tap adds into, stays in L1.
+    if (sw == 1 && g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
+        g.out_w - 1 + g.k_w <= g.in_w) {
+        const Index P = g.out_plane(), ld = count * P, in_sample = g.channels * g.in_plane();
+        const Index ow = g.out_w, row_step = g.s_h * g.in_w;
+        for (Index s = 0; s < count; ++s) {
+            const T* src = cols + s * P;
+            for (Index c = 0; c < g.channels; ++c)
+                for (Index i = 0; i < g.k_h; ++i)
+                    for (Index j = 0; j < g.k_w; ++j, src += ld) {
+                        T* d = dx + s * in_sample + c * g.in_plane() + i * g.in_w + j;
+                        const T* row = src;
+                        for (Index oy = 0; oy < g.out_h; ++oy, row += ow, d += row_step) detail::add_row(row, ow, d);
+                    }
+        }
+        return;
+    }
     detail::for_each_window_row(g, count, [&](Index col, bool inside, Index in, Index lo, Index hi) {
         if (!inside) return;
         const T* s = cols + col;
