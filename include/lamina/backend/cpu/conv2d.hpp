@@ -120,6 +120,15 @@ void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, Tensor
     const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = detail::conv_chunk(g, filters);
     const Index rows = g.patch_size();
     if (conv_direct(g)) {
+        if (x.rows() == 1 && detail::conv_split_sample(g, filters)) {
+            // A batch of one splits its filter groups, as the GEMM path below
+            // splits its filters; each output is the same bits either way.
+            parallel_blocks(conv_direct_groups(filters), [&](int, Index g0, Index g1) {
+                if (g0 < g1)
+                    conv2d_direct_forward(g, filters, act, x.data(), 0, 1, kernel.data(), bias, y.data(), g0, g1);
+            });
+            return;
+        }
         parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
             conv2d_direct_forward(g, filters, act, x.data(), begin, end, kernel.data(), bias, y.data());
         });

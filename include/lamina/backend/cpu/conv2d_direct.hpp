@@ -4,8 +4,10 @@
 // Contract: for a window g with unit strides whose patch (C*KH*KW values)
 // is at most conv_direct_max_patch (conv_direct says which),
 // conv2d_direct_forward writes y = act(conv(x) + bias) for the samples
-// [begin, end) of x, and conv2d_direct_kernel_gradient adds their dL/dW and
-// dL/db (when dbias is not null) into dw and db, from dz = dy * act'(y). It
+// [begin, end) of x (only for the filter groups [group_begin, group_end), of
+// conv_direct_group filters each, when given), and
+// conv2d_direct_kernel_gradient adds their dL/dW and dL/db (when db is not
+// null) into dw and db, from dz = dy * act'(y). It
 // computes no dL/dx: conv2d.hpp takes the GEMM path for a backward that
 // wants one. Layouts are conv2d.hpp's. Both run on the calling thread; after
 // conv2d_direct_reserve for the same geometry neither allocates.
@@ -49,6 +51,12 @@ inline bool conv_direct(const Window2D& g) {
     return g.s_h == 1 && g.s_w == 1 && g.patch_size() <= conv_direct_max_patch;
 }
 
+// Filters per pass of the forward: eight accumulators hide the latency of
+// the multiply-adds, each tap's input packet serves the eight.
+constexpr Index conv_direct_group = 8;
+
+inline Index conv_direct_groups(Index filters) { return (filters + conv_direct_group - 1) / conv_direct_group; }
+
 namespace detail {
 
 // Scratch tags (scratch.hpp): the padded sample, the filters' weights packed
@@ -57,10 +65,6 @@ struct ConvDirectInput;
 struct ConvDirectWeights;
 struct ConvDirectDz;
 struct ConvDirectFlatDz;
-
-// Filters per pass of the forward: eight accumulators hide the latency of
-// the multiply-adds, each tap's input packet serves the eight.
-constexpr Index conv_direct_group = 8;
 
 template <class T>
 struct DirectPacket {
@@ -133,19 +137,19 @@ void direct_block(const DirectLayout& l, Index taps, const T* xp, const T* w, In
 template <class T>
 void conv2d_direct_reserve(const Window2D& g, Index filters) {
     const detail::DirectLayout l(g, detail::DirectPacket<T>::lanes);
-    const Index groups = (filters + detail::conv_direct_group - 1) / detail::conv_direct_group;
+    const Index groups = conv_direct_groups(filters);
     warm_scratch<T, detail::ConvDirectInput>(l.input_size);
-    warm_scratch<T, detail::ConvDirectWeights>(groups * g.patch_size() * detail::conv_direct_group);
+    warm_scratch<T, detail::ConvDirectWeights>(groups * g.patch_size() * conv_direct_group);
     warm_scratch<T, detail::ConvDirectDz>(g.out_plane());
     warm_scratch<T, detail::ConvDirectFlatDz>(l.length);
 }
 
 template <class T>
 void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act, const T* x, Index begin, Index end,
-                           const T* kernel, const T* bias, T* y) {
+                           const T* kernel, const T* bias, T* y, Index group_begin = 0, Index group_end = -1) {
     namespace ei = Eigen::internal;
     using Packet = typename detail::DirectPacket<T>::type;
-    constexpr Index lanes = detail::DirectPacket<T>::lanes, group = detail::conv_direct_group;
+    constexpr Index lanes = detail::DirectPacket<T>::lanes, group = conv_direct_group;
     const detail::DirectLayout l(g, lanes);
     const Index taps = g.patch_size(), P = g.out_plane(), OW = g.out_w, groups = (filters + group - 1) / group;
     T* xp = scratch<T, detail::ConvDirectInput>(l.input_size);
@@ -159,7 +163,7 @@ void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act,
     for (Index n = begin; n < end; ++n) {
         detail::pad_sample(g, l, x + n * g.channels * g.in_plane(), xp);
         T* yn = y + n * filters * P;
-        for (Index gi = 0; gi < groups; ++gi) {
+        for (Index gi = group_begin; gi < (group_end < 0 ? groups : group_end); ++gi) {
             const Index f0 = gi * group, count = std::min(group, filters - f0);
             const T* w = packed + gi * taps * group;
             for (Index oy = 0; oy < g.out_h; ++oy)
