@@ -38,7 +38,6 @@
 #include "lamina/backend/cpu/im2col.hpp"
 #include "lamina/backend/cpu/scratch.hpp"
 #include "lamina/core/activation_kind.hpp"
-#include "lamina/core/restrict.hpp"
 #include "lamina/core/window.hpp"
 
 namespace lamina::backend {
@@ -105,20 +104,19 @@ void pad_sample(const Window2D& g, const DirectLayout& l, const T* x, T* xp) {
             copy_row(x + (c * g.in_h + iy) * g.in_w, cols, xp + c * l.plane + (iy + g.pad_top) * l.wp + g.pad_left);
 }
 
-// wp (groups, taps, group): filter f's tap t at [f / group][t][f % group], 0
-// for the filters past the last.
+// packed (groups, taps, group): filter f's tap t at [f / group][t][f % group],
+// 0 for the filters past the last.
 template <class T>
 void pack_direct_weights(Index filters, Index taps, const T* kernel, T* packed) {
     constexpr Index group = conv_direct_group;
-    const Index groups = (filters + group - 1) / group;
-    std::fill_n(packed, groups * taps * group, T(0));
+    std::fill_n(packed, conv_direct_groups(filters) * taps * group, T(0));
     for (Index f = 0; f < filters; ++f)
         for (Index t = 0; t < taps; ++t) packed[((f / group) * taps + t) * group + f % group] = kernel[f * taps + t];
 }
 
 // The eight filters of one group at the outputs q0 + [0, lanes) of the
-// padded sample: the taps in the kernel's (c, i, j) order from zero, then the
-// bias, as the GEMM path adds them.
+// padded sample: the taps in the kernel's (c, i, j) order from zero (the
+// caller adds the bias after them, as the GEMM path does).
 template <class T>
 void direct_block(const DirectLayout& l, Index taps, const T* xp, const T* w, Index q0,
                   typename DirectPacket<T>::type (&acc)[conv_direct_group]) {
@@ -151,7 +149,7 @@ void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act,
     using Packet = typename detail::DirectPacket<T>::type;
     constexpr Index lanes = detail::DirectPacket<T>::lanes, group = conv_direct_group;
     const detail::DirectLayout l(g, lanes);
-    const Index taps = g.patch_size(), P = g.out_plane(), OW = g.out_w, groups = (filters + group - 1) / group;
+    const Index taps = g.patch_size(), P = g.out_plane(), OW = g.out_w, groups = conv_direct_groups(filters);
     T* xp = scratch<T, detail::ConvDirectInput>(l.input_size);
     T* packed = scratch<T, detail::ConvDirectWeights>(groups * taps * group);
     detail::pack_direct_weights(filters, taps, kernel, packed);
@@ -193,15 +191,11 @@ void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act,
 
 namespace detail {
 
-// dw[t0 + k] += sum_q dz[q] * xp[q + offset(t0 + k)] for the G taps from t0
-// (those past `taps` read tap 0's inputs and are dropped): one pass over the
-// flat dz with G accumulators.
 // One filter's dz = dy * act'(y) into the flat layout's rows: ReLU's (the
 // Keras CNNs' first layers) in one pass of packets, the others through
 // activation_backward_span into dz, then row by row.
 template <class T>
-void flat_dz(const Window2D& g, const DirectLayout& l, ActivationKind act, const T* LAMINA_RESTRICT y,
-             const T* LAMINA_RESTRICT dy, T* LAMINA_RESTRICT dz, T* LAMINA_RESTRICT flat) {
+void flat_dz(const Window2D& g, const DirectLayout& l, ActivationKind act, const T* y, const T* dy, T* dz, T* flat) {
     namespace ei = Eigen::internal;
     using Packet = typename DirectPacket<T>::type;
     constexpr Index lanes = DirectPacket<T>::lanes;
@@ -229,7 +223,9 @@ void flat_dz(const Window2D& g, const DirectLayout& l, ActivationKind act, const
     for (Index oy = 0; oy < g.out_h; ++oy) copy_row(dy + oy * OW, OW, flat + oy * l.wp);
 }
 
-// db, when not null, gets the sum of dz as well.
+// dw[t0 + k] += sum_q dz[q] * xp[q + offset(t0 + k)] for the G taps from t0
+// (those past `taps` read tap 0's inputs and are dropped): one pass over the
+// flat dz with G accumulators. db, when not null, gets the sum of dz as well.
 template <int G, class T>
 void direct_tap_sums(const DirectLayout& l, Index taps, Index t0, const T* dz, const T* xp, T* dw, T* db) {
     namespace ei = Eigen::internal;
@@ -276,7 +272,7 @@ void direct_kernel_gradient(const Window2D& g, Index filters, ActivationKind act
 template <class T>
 void conv2d_direct_kernel_gradient(const Window2D& g, Index filters, ActivationKind act, const T* x, const T* y,
                                    const T* dy, Index begin, Index end, T* dw, T* db) {
-    // One pass per kernel row of taps when the kernel is 3 wide, else 8.
+    // Nine taps per pass over dz (a channel of a 3x3 kernel), else eight.
     if (g.k_w == 3 && g.patch_size() % 9 == 0)
         detail::direct_kernel_gradient<9>(g, filters, act, x, y, dy, begin, end, dw, db);
     else detail::direct_kernel_gradient<8>(g, filters, act, x, y, dy, begin, end, dw, db);
