@@ -61,6 +61,14 @@ struct Window2D {
     Index patch_size() const { return channels * k_h * k_w; }
 };
 
+// True when every window lies inside the input: no padding, no clipping (every
+// "valid" window). Pooling and im2col/col2im take their plain loops then.
+// (The CUDA kernels keep a host-device twin in backend/cuda/window_kernels.hpp.)
+inline bool windows_inside(const Window2D& g) {
+    return g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
+           (g.out_w - 1) * g.s_w + g.k_w <= g.in_w;
+}
+
 inline Window2D make_window(const std::string& who, const Shape& input, Size2 kernel, Size2 strides, Padding padding) {
     if (kernel.h < 1 || kernel.w < 1)
         throw ConfigError(ErrorId::config_argument, who + ": kernel/pool size must be >= 1, got " + kernel.str());

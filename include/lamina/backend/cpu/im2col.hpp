@@ -99,8 +99,7 @@ void im2col(const Window2D& g, const T* x, Index count, T* cols) {
     // written as loops the compiler vectorises inline. The rows are short (11
     // floats in that CNN's second layer): a memcpy call per row, and the
     // generic walk below, cost more than the copies.
-    if (sw == 1 && g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
-        ow - 1 + g.k_w <= g.in_w) {
+    if (sw == 1 && windows_inside(g)) {
         const Index P = g.out_plane(), ld = count * P, in_sample = g.channels * g.in_plane();
         const Index row_step = g.s_h * g.in_w;
         T* d = cols;
@@ -139,8 +138,7 @@ void col2im(const Window2D& g, const T* cols, Index count, T* dx) {
     const Index sw = g.s_w;
     // Unit stride without padding, as im2col's plain path: sample by sample,
     // so that the sample's dx, which every kernel tap adds into, stays in L1.
-    if (sw == 1 && g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
-        g.out_w - 1 + g.k_w <= g.in_w) {
+    if (sw == 1 && windows_inside(g)) {
         const Index P = g.out_plane(), ld = count * P, in_sample = g.channels * g.in_plane();
         const Index ow = g.out_w, row_step = g.s_h * g.in_w;
         for (Index s = 0; s < count; ++s) {

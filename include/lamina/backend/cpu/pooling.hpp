@@ -65,13 +65,6 @@ inline Index window_count(Span r, Span c) {
 
 namespace detail {
 
-// True when every window lies inside the input: no clipping, no padding, the
-// case of every "valid" pooling and the only one worth a fast loop.
-inline bool windows_inside(const Window2D& g) {
-    return g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
-           (g.out_w - 1) * g.s_w + g.k_w <= g.in_w;
-}
-
 // Offset of the first maximum of the window starting at x[0] (rows in_w apart).
 template <class T>
 Index inside_argmax(const T* x, Index in_w, Index kh, Index kw) {
@@ -108,7 +101,7 @@ void pool_forward(PoolKind kind, const Window2D& g, const T* x, Index planes, T*
             }
         return;
     }
-    if (detail::windows_inside(g)) {
+    if (windows_inside(g)) {
         const T scale = T(1) / T(g.k_h * g.k_w);
         for (Index p = 0; p < planes; ++p) {
             const T* xp = x + p * g.in_plane();
@@ -257,7 +250,7 @@ void pool_backward(PoolKind kind, const Window2D& g, const T* x, const T* y, con
         return;
     }
     std::fill(dx, dx + planes * g.in_plane(), T(0));
-    if (detail::windows_inside(g)) {
+    if (windows_inside(g)) {
         const T scale = T(1) / T(g.k_h * g.k_w);
         for (Index p = 0; p < planes; ++p) {
             const T* xp = x + p * g.in_plane();

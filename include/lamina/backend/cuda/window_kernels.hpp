@@ -35,7 +35,7 @@ namespace lamina::cuda_kernels {
 
 namespace detail {
 
-// True when every window lies inside the input (pooling.hpp's windows_inside):
+// True when every window lies inside the input (core/window.hpp's windows_inside):
 // then the CPU averages with sum * (1 / (KH*KW)), otherwise with sum / n.
 LAMINA_HOST_DEVICE inline bool windows_inside(const Window2D& g) {
     return g.pad_top == 0 && g.pad_left == 0 && (g.out_h - 1) * g.s_h + g.k_h <= g.in_h &&
