@@ -223,6 +223,120 @@ TEST_CASE("A first Conv2D layer (no dx): output, dW and db equal their definitio
             }
 }
 
+namespace {
+// A 3x3 stride-1 layer deep enough for the GEMM paths (Winograd's at a
+// batch of two or more, im2col's at one): y, dW, db and dx against their
+// definitions, each tolerance scaled by the sum of the magnitudes of the
+// terms added (float's rounding grows with those, not with the total).
+template <class T>
+void check_deep_layer(Index channels, Index filters, Index height, Index width, bool same, Index batch,
+                      ActivationKind act, double tol) {
+    CAPTURE(channels, filters, height, width, same, batch, to_string(act), sizeof(T));
+    Rng rng(43);
+    auto layer = Conv2D(filters, 3, 1, same ? Padding::Same : Padding::Valid, act, true, Initializer::GlorotUniform,
+                        Initializer::GlorotUniform)
+                     .make<T, Cpu>();
+    const Shape sample{channels, height, width};
+    layer->build(sample, rng);
+    // The bias away from 0, so that a bias the transform lost would show.
+    for (auto& v : layer->params()[1]->value) v = T(0.25);
+    const Tensor<T> x = random_tensor(sample.with_batch(batch), rng).template cast<T>();
+    Tensor<T> y(layer->output_shape().with_batch(batch));
+    layer->reserve(batch);
+    layer->forward(x, y, Mode::Training);
+    const Tensor<T> dy = random_tensor(y.shape(), rng).template cast<T>();
+    Tensor<T> dx(x.shape());
+    for (auto* p : layer->params()) p->grad.set_zero();
+    layer->backward(x, y, dy, &dx);
+
+    const auto& w = layer->params()[0]->value;
+    const Index oh = y.shape()[2], ow = y.shape()[3], C = channels, F = filters;
+    Index unused;
+    const Index pt = pad_before(height, 3, 1, same, unused), pl = pad_before(width, 3, 1, same, unused);
+    auto input = [&](Index n, Index c, Index iy, Index ix) {
+        return iy < 0 || iy >= height || ix < 0 || ix >= width ? 0.0
+                                                               : double(x[((n * C + c) * height + iy) * width + ix]);
+    };
+    std::vector<double> dw(std::size_t(w.size()), 0.0), dw_scale(dw.size(), 1.0), db(std::size_t(F), 0.0),
+        db_scale(db.size(), 1.0), want_dx(std::size_t(x.size()), 0.0), dx_scale(want_dx.size(), 1.0);
+    for (Index n = 0; n < batch; ++n)
+        for (Index f = 0; f < F; ++f)
+            for (Index oy = 0; oy < oh; ++oy)
+                for (Index ox = 0; ox < ow; ++ox) {
+                    double z = 0.25, scale = 0.25;
+                    for (Index c = 0; c < C; ++c)
+                        for (Index i = 0; i < 3; ++i)
+                            for (Index j = 0; j < 3; ++j) {
+                                const double term =
+                                    double(w[((f * C + c) * 3 + i) * 3 + j]) * input(n, c, oy - pt + i, ox - pl + j);
+                                z += term;
+                                scale += std::abs(term);
+                            }
+                    const Index at = ((n * F + f) * oh + oy) * ow + ox;
+                    double want = z, dz = double(dy[at]);
+                    if (act == ActivationKind::ReLU) {
+                        want = std::max(z, 0.0);
+                        dz = y[at] > 0 ? dz : 0.0;
+                    }
+                    if (act == ActivationKind::Tanh) {
+                        want = std::tanh(z);
+                        dz *= 1 - double(y[at]) * double(y[at]);
+                    }
+                    if (act == ActivationKind::Sigmoid) {
+                        want = 1 / (1 + std::exp(-z));
+                        dz *= double(y[at]) * (1 - double(y[at]));
+                    }
+                    REQUIRE(std::abs(double(y[at]) - want) <= tol * scale);
+                    db[std::size_t(f)] += dz;
+                    db_scale[std::size_t(f)] += std::abs(dz);
+                    for (Index c = 0; c < C; ++c)
+                        for (Index i = 0; i < 3; ++i)
+                            for (Index j = 0; j < 3; ++j) {
+                                const Index iy = oy - pt + i, ix = ox - pl + j;
+                                if (iy < 0 || iy >= height || ix < 0 || ix >= width) continue;
+                                const auto k = std::size_t(((f * C + c) * 3 + i) * 3 + j);
+                                const double wterm = dz * input(n, c, iy, ix);
+                                dw[k] += wterm;
+                                dw_scale[k] += std::abs(wterm);
+                                const auto at_x = std::size_t(((n * C + c) * height + iy) * width + ix);
+                                const double xterm = dz * double(w[Index(k)]);
+                                want_dx[at_x] += xterm;
+                                dx_scale[at_x] += std::abs(xterm);
+                            }
+                }
+    for (Index k = 0; k < x.size(); ++k)
+        REQUIRE(std::abs(double(dx[k]) - want_dx[std::size_t(k)]) <= tol * dx_scale[std::size_t(k)]);
+    const auto& dkernel = layer->params()[0]->grad;
+    for (Index k = 0; k < dkernel.size(); ++k)
+        REQUIRE(std::abs(double(dkernel[k]) - dw[std::size_t(k)]) <= tol * dw_scale[std::size_t(k)]);
+    const auto& dbias = layer->params()[1]->grad;
+    for (Index k = 0; k < F; ++k)
+        REQUIRE(std::abs(double(dbias[k]) - db[std::size_t(k)]) <= tol * db_scale[std::size_t(k)]);
+}
+}  // namespace
+
+TEST_CASE("A deep 3x3 Conv2D (Winograd at batches of two or more): y, dW, db and dx equal their definitions",
+          "[conv2d][winograd]") {
+    struct Case {
+        Index channels, filters, height, width;
+    };
+    // Channel and filter counts under, at and past a SIMD vector (4 to 16
+    // floats), outputs of odd and even sides (a tile's overhang), planes
+    // smaller than a vector (no block transposes), and the Keras CNN's conv2.
+    for (const Case c : {Case{4, 3, 5, 6}, Case{5, 9, 7, 7}, Case{8, 8, 3, 4}, Case{17, 20, 6, 11},
+                         Case{32, 64, 13, 13}, Case{16, 33, 9, 16}, Case{3, 4, 8, 8}})
+        for (bool same : {false, true})
+            for (Index batch : {1, 2, 5}) {
+                check_deep_layer<double>(c.channels, c.filters, c.height, c.width, same, batch, ActivationKind::ReLU,
+                                         1e-13);
+                check_deep_layer<float>(c.channels, c.filters, c.height, c.width, same, batch, ActivationKind::Tanh,
+                                        1e-5);
+            }
+    // Activations that are applied after the output transform.
+    for (ActivationKind act : {ActivationKind::Linear, ActivationKind::Sigmoid})
+        check_deep_layer<float>(6, 10, 9, 9, true, 3, act, 1e-5);
+}
+
 TEST_CASE("Conv2D gradients match finite differences", "[gradient][conv2d]") {
     Rng rng(22);
     for (Index stride : {1, 2})

@@ -5,7 +5,9 @@
 // conv2d_forward writes y = act(conv(x) + bias); conv2d_backward adds dL/dW
 // and dL/db into dkernel and dbias (when not null) and, when dx is not null,
 // writes dL/dx. A layer with a small patch (a first layer) convolves directly
-// instead (conv2d_direct.hpp); the others lower the convolution to GEMM: each OpenMP thread takes
+// instead (conv2d_direct.hpp); a deeper 3x3 stride-1 layer runs its forward
+// (batches of two or more), dW and dx through Winograd's transforms
+// (conv2d_winograd.hpp); the others lower the convolution to GEMM: each OpenMP thread takes
 // a contiguous block of the batch, expands a chunk of samples into columns
 // (im2col.hpp) in its own scratch buffers and multiplies them by the kernel
 // on its own, since splitting the batch beats Eigen's threading on these
@@ -22,6 +24,7 @@
 #include <algorithm>
 
 #include "lamina/backend/cpu/conv2d_direct.hpp"
+#include "lamina/backend/cpu/conv2d_winograd.hpp"
 #include "lamina/backend/cpu/elementwise.hpp"
 #include "lamina/backend/cpu/gemm.hpp"
 #include "lamina/backend/cpu/im2col.hpp"
@@ -111,6 +114,11 @@ void conv2d_reserve(Conv2DWorkspace<T>& ws, const Window2D& g, Index filters, In
     warm_scratch<T, detail::ConvColumns>(g.patch_size() * chunk * g.out_plane());
     warm_scratch<T, detail::ConvGemmOutput>(filters * chunk * g.out_plane());
     if (conv_direct(g)) conv2d_direct_reserve<T>(g, filters);
+    if (conv_winograd(g)) {
+        conv2d_winograd_reserve<T>(g, filters, batch);
+        const Window2D d = winograd_dx_window(g, filters);
+        if (conv_winograd(d)) conv2d_winograd_reserve<T>(d, g.channels, chunk);
+    }
     ws.partials.resize(Shape{team_size(), filters * g.patch_size() + filters});
 }
 
@@ -134,8 +142,20 @@ void conv2d_forward(const Window2D& g, Index filters, ActivationKind act, Tensor
         });
         return;
     }
-    if (x.rows() == 1 && detail::conv_split_sample(g, filters)) {
-        detail::conv2d_forward_sample(g, filters, act, x.data(), kernel.data(), bias, y.data());
+    if (x.rows() == 1) {
+        // A batch of one keeps the GEMM: Winograd's kernel transform would
+        // cost about what it saves on one sample.
+        if (detail::conv_split_sample(g, filters)) {
+            detail::conv2d_forward_sample(g, filters, act, x.data(), kernel.data(), bias, y.data());
+            return;
+        }
+    } else if (conv_winograd(g)) {
+        const detail::WinogradLayout<T> l(g, filters);
+        T* u = scratch<T, detail::WinogradKernel>(l.kernel_size());
+        winograd_kernel(g, filters, kernel.data(), bias, false, u);
+        parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
+            conv2d_winograd_forward(g, filters, act, u, x.data(), in_sample, g.in_plane(), begin, end, y.data());
+        });
         return;
     }
     parallel_blocks(x.rows(), [&](int, Index begin, Index end) {
@@ -180,11 +200,23 @@ void conv2d_gemm_backward(const Window2D& g, Index filters, ActivationKind act, 
                           TensorView<const T> kernel, bool bias, T* dx) {
     const Index P = g.out_plane(), in_sample = g.channels * g.in_plane(), chunk = conv_chunk(g, filters);
     const Index rows = g.patch_size(), partial = ws.partials.cols();
+    // A 3x3 stride-1 layer takes dW and dx through Winograd's transforms
+    // (conv2d_winograd.hpp), so it expands no columns at all: dx as the
+    // convolution of dz with the kernel turned, transformed once here.
+    const bool winograd_dw = conv_winograd(g);
+    const Window2D gx = winograd_dx_window(g, filters);
+    const bool winograd_dx = dx && winograd_dw && conv_winograd(gx);
+    T* u = nullptr;
+    if (winograd_dx) {
+        u = scratch<T, WinogradKernel>(WinogradLayout<T>(gx, g.channels).kernel_size());
+        winograd_kernel(gx, g.channels, kernel.data(), static_cast<const T*>(nullptr), true, u);
+    }
     parallel_blocks(x.rows(), [&](int t, Index begin, Index end) {
         T* cols = scratch<T, ConvColumns>(rows * std::min(chunk, end - begin) * P);
         T* dz = scratch<T, ConvGemmOutput>(filters * std::min(chunk, end - begin) * P);
         T* dw = ws.partials.data() + Index(t) * partial;
         T* db = dw + filters * rows;
+        T* du = winograd_dw && begin < end ? winograd_kernel_gradient_begin<T>(g, filters) : nullptr;
         for (Index n0 = begin; n0 < end; n0 += chunk) {
             const Index count = std::min(chunk, end - n0), ld = count * P;
             // dz (F, count*P) = dy * act'(y), gathered from NCHW into the GEMM's layout.
@@ -196,16 +228,27 @@ void conv2d_gemm_backward(const Window2D& g, Index filters, ActivationKind act, 
                     // Eigen's sum runs in SIMD lanes; a scalar loop would wait on each add.
                     if (bias) db[f] += Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>(d, P).sum();
                 }
-            im2col(g, x.data() + n0 * in_sample, count, cols);
-            // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
-            gemm(Cpu{}, false, true, filters, rows, ld, T(1), dz, cols, T(1), dw);
+            if (du) {
+                winograd_kernel_gradient_add(g, filters, x.data() + n0 * in_sample, in_sample, count, dz, P, ld, du);
+            } else {
+                im2col(g, x.data() + n0 * in_sample, count, cols);
+                // dW (F, C*KH*KW) += dz (F, count*P) . cols^T
+                gemm(Cpu{}, false, true, filters, rows, ld, T(1), dz, cols, T(1), dw);
+            }
             if (!dx) continue;
+            if (winograd_dx) {
+                // dz's sample s starts at s*P, its filters ld apart.
+                conv2d_winograd_forward(gx, g.channels, ActivationKind::Linear, u, dz, P, ld, 0, count,
+                                        dx + n0 * in_sample);
+                continue;
+            }
             // dcols (C*KH*KW, count*P) = W^T . dz, into the columns' buffer (already used).
             gemm(Cpu{}, true, false, rows, ld, filters, T(1), kernel.data(), dz, T(0), cols);
             T* dx0 = dx + n0 * in_sample;
             std::fill(dx0, dx0 + count * in_sample, T(0));
             col2im(g, cols, count, dx0);
         }
+        if (du) winograd_kernel_gradient_end(g, filters, du, dw);
     });
 }
 
