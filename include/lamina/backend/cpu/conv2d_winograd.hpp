@@ -3,11 +3,14 @@
 //
 // Contract: for a window g of a 3x3 kernel with unit strides and padding of
 // at most 2 (conv_winograd says which), winograd_kernel transforms a kernel
-// once per call into U, and conv2d_winograd_forward writes
-// y = act(conv(x) + bias) for the samples [begin, end) from it, on the
-// calling thread. Layouts are conv2d.hpp's, but the input's channels may lie
+// (and bias) once per call into U, and conv2d_winograd_forward writes
+// y = act(conv(x) + bias) for the samples [begin, end) from it;
+// winograd_kernel_gradient_begin / _add / _end sum dL/dW over a thread's
+// samples from x and dz = dy * act'(y). Everything runs on the calling
+// thread. Layouts are conv2d.hpp's, except that an input's channels may lie
 // `channel_stride` values apart (a plane apart in NCHW; the backward passes
-// dz in its GEMM layout). After conv2d_winograd_reserve for the same
+// dz in its GEMM layout, and computes dx as the forward of dz by the turned
+// kernel, winograd_dx_window). After conv2d_winograd_reserve for the same
 // geometry nothing allocates.
 //
 // Why: each 2x2 block of outputs (a tile) of each filter is computed from
@@ -17,13 +20,13 @@
 // Summed over channels, the 16 elementwise products become 16 GEMMs
 // M[k] (tiles, F) = V[k] (tiles, C) . U[k] (C, F), one per position k of
 // the 4x4 transform, which run at nearly the im2col GEMM's rate with 2.25x
-// fewer multiplies (fewer still net of the tiles' overhang past an odd
-// output). The transforms are additions only (Bᵀ and Aᵀ hold 0 and ±1, G
-// halves), done for eight channels or filters at a time in SIMD registers:
-// the sample is first copied channel-last (HWC), so a tile's 16 inputs of
-// eight channels are 16 packet loads. Rounding differs from the direct sum
-// (the transformed values are sums and differences of inputs) by a few ulps
-// of the largest terms; tests compare with the definition.
+// fewer multiplies (fewer net of the tiles' overhang past an odd output).
+// The transforms are additions only (Bᵀ and Aᵀ hold 0 and ±1, G halves),
+// done for a SIMD vector of channels or filters at a time: the sample is
+// first copied channel-last (HWC), so a tile's 16 inputs are 16 packet
+// loads. Rounding differs from the direct sum (the transformed values are
+// sums and differences of inputs) by a few ulps of the largest terms; tests
+// compare with the definition.
 //   naive: y[f][oy][ox] = act(bias[f] + sum_{c,i,j} w[f][c][i][j] * x_padded[c][oy + i][ox + j])
 #pragma once
 
@@ -65,9 +68,10 @@ inline Window2D winograd_dx_window(const Window2D& g, Index filters) {
 
 namespace detail {
 
-// Scratch tags (scratch.hpp): the transformed kernel (the caller's), the
-// channel-last padded sample, the transformed tiles V, the products M and
-// one sample's channel-last output.
+// Scratch tags (scratch.hpp): the transformed kernel (the caller's) and the
+// rows it is built in, the channel-last padded sample, the transformed tiles
+// V, the products M (or the backward's transformed dz), one sample's
+// channel-last output (or dz), and a thread's kernel gradient dU.
 struct WinogradKernel;
 struct WinogradKernelRows;
 struct WinogradSample;
