@@ -71,6 +71,18 @@ struct DirectPacket {
     static constexpr Index lanes = Eigen::internal::unpacket_traits<type>::size;
 };
 
+// Calls f(p0) for blocks of `lanes` positions covering [0, n), the last
+// block overlapping the one before (its repeated positions are written again
+// with the same values); for n < lanes, one block at 0.
+template <class F>
+void overlapping_blocks(Index n, Index lanes, F&& f) {
+    const Index last = std::max<Index>(n - lanes, 0);
+    for (Index p0 = 0;; p0 = std::min(p0 + lanes, last)) {
+        f(p0);
+        if (p0 == last) break;
+    }
+}
+
 // The flat geometry of one padded sample.
 struct DirectLayout {
     Index hp, wp, plane;  // padded rows, columns, C planes of hp * wp
@@ -156,7 +168,6 @@ void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act,
     // Rows of a packet or more go in packets, the last overlapping the one
     // before (the same values again); a shorter row is one packet, of which
     // the row's values are kept.
-    const Index last = std::max<Index>(OW - lanes, 0);
     const bool relu = act == ActivationKind::ReLU, in_place = relu || act == ActivationKind::Linear;
     for (Index n = begin; n < end; ++n) {
         detail::pad_sample(g, l, x + n * g.channels * g.in_plane(), xp);
@@ -165,7 +176,7 @@ void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act,
             const Index f0 = gi * group, count = std::min(group, filters - f0);
             const T* w = packed + gi * taps * group;
             for (Index oy = 0; oy < g.out_h; ++oy)
-                for (Index ox = 0;; ox = std::min(ox + lanes, last)) {
+                detail::overlapping_blocks(OW, lanes, [&](Index ox) {
                     Packet acc[group];
                     detail::direct_block(l, taps, xp, w, oy * l.wp + ox, acc);
                     for (Index k = 0; k < count; ++k) {
@@ -181,8 +192,7 @@ void conv2d_direct_forward(const Window2D& g, Index filters, ActivationKind act,
                             std::copy_n(row, OW, dst);
                         }
                     }
-                    if (ox == last) break;
-                }
+                });
             if (!in_place)
                 for (Index k = 0; k < count; ++k) activate_span(act, yn + (f0 + k) * P, P);
         }
@@ -204,15 +214,13 @@ void flat_dz(const Window2D& g, const DirectLayout& l, ActivationKind act, const
         // Whole packets, the last of each row overlapping the one before
         // (the same values again).
         const Packet zero = ei::pset1<Packet>(T(0));
-        const Index last = OW - lanes;
         for (Index oy = 0; oy < g.out_h; ++oy) {
             const T *yr = y + oy * OW, *dr = dy + oy * OW;
             T* out = flat + oy * l.wp;
-            for (Index k = 0;; k = std::min(k + lanes, last)) {
+            overlapping_blocks(OW, lanes, [&](Index k) {
                 const Packet keep = ei::pcmp_lt(zero, ei::ploadu<Packet>(yr + k));
                 ei::pstoreu(out + k, ei::pand(keep, ei::ploadu<Packet>(dr + k)));
-                if (k == last) break;
-            }
+            });
         }
         return;
     }

@@ -200,17 +200,6 @@ void transpose_block(const T* src, Index stride, Out&& out) {
 #pragma GCC diagnostic pop
 #endif
 
-// Calls f(p0) for blocks of `lanes` positions covering [0, n) (n >= lanes),
-// the last block overlapping the one before: its repeated positions are
-// written again with the same values.
-template <class F>
-void overlapping_blocks(Index n, Index lanes, F&& f) {
-    for (Index p0 = 0;; p0 = std::min(p0 + lanes, n - lanes)) {
-        f(p0);
-        if (p0 == n - lanes) break;
-    }
-}
-
 // Planes (channels of H x W, channel_stride apart) into dst channel last:
 // dst[(iy * row + ix) * cp + c] = x[c][iy][ix], row being dst's row length
 // in pixels; nothing else of dst is written.
